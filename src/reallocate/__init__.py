@@ -1,0 +1,43 @@
+"""reallocate — move allocated public capital from localities that cannot disburse it to
+localities that can absorb more, so that as little money as possible lapses.
+
+    >>> import reallocate
+    >>> scenario = reallocate.datasets.quang_nam_2023()
+    >>> plan = reallocate.solve(scenario)
+    >>> plan.summary.rate_after  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from .errors import (
+    OptimizationError,
+    PlanVerificationError,
+    ReallocateError,
+    ScenarioError,
+)
+from .plan import Plan, StageReport, Summary
+from .scenario import Line, Locality, Rules, Scenario, TransferCost, load
+from .solve import SOLVERS, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SOLVERS",
+    "Line",
+    "Locality",
+    "OptimizationError",
+    "Plan",
+    "PlanVerificationError",
+    "ReallocateError",
+    "Rules",
+    "Scenario",
+    "ScenarioError",
+    "StageReport",
+    "Summary",
+    "TransferCost",
+    "__version__",
+    "datasets",
+    "load",
+    "solve",
+]

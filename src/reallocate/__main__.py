@@ -1,0 +1,7 @@
+"""``python -m reallocate`` is the ``reallocate`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,235 @@
+"""Solving one :class:`~reallocate.formulation.Program` with PuLP (HiGHS in-process, or CBC).
+
+Solver answers are checked, not trusted: PuLP's ``status`` *and* ``sol_status`` are read (a time
+limit comes back as status "Optimal" with sol_status 2), HiGHS's own primal-solution status is read,
+and every returned point is re-checked against the program's bounds and rows before it is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pulp
+
+from .formulation import Program
+
+__all__ = ["SolverName", "StageOutcome", "check_point", "run"]
+
+SolverName = Literal["highs", "cbc"]
+Outcome = Literal["optimal", "time_limit", "infeasible", "error"]
+
+# Relative MIP gap 0 is what "optimal" means here; the absolute gap is far below one unit.
+_MIP_REL_GAP = 1e-9
+_MIP_ABS_GAP = 1e-7
+# Slack allowed when re-checking a solver's point (LP units; amounts are ~1..1e9).
+_CHECK_TOL = 1e-5
+
+_banner_lock = threading.Lock()
+_banner_done = False
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner on stdout the first time a solver object is created in a
+    process, before any option can be set. Create that first object with stdout pointed at
+    /dev/null (C-level file descriptor), so no banner reaches users' stdout."""
+    global _banner_done
+    if _banner_done:
+        return
+    with _banner_lock:
+        if _banner_done:
+            return
+        import highspy
+
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no stdout at all: nothing to protect
+            highspy.Highs()  # type: ignore[no-untyped-call]
+            _banner_done = True
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                ctypes.CDLL(None).fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_done = True
+
+
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's in-process HiGHS, silenced, remembering HiGHS's own model and primal status."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model_status: str | None = None
+        self.primal_feasible: bool = False
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        _silence_highs_banner()
+        super().createAndConfigureSolver(lp)
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> Any:  # noqa: N802 - PuLP's name
+        model = lp.solverModel
+        self.model_status = model.modelStatusToString(model.getModelStatus())
+        self.primal_feasible = int(model.getInfo().primal_solution_status) == 2
+        return super().findSolutionValues(lp)
+
+
+@dataclass
+class StageOutcome:
+    """What one solve gave: an honest status and, when usable, the point and its objective."""
+
+    stage: str
+    status: Outcome
+    values: np.ndarray | None
+    objective: float | None
+    seconds: float
+    detail: str = ""
+    rows: int = 0
+    cols: int = 0
+    mip: bool = False
+
+
+def _to_pulp(program: Program) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """Build one LpProblem from the program's arrays: one variable per column, one
+    ``LpAffineExpression`` per row from (variable, coefficient) pairs."""
+    prob = pulp.LpProblem(f"reallocate_{program.stage}", pulp.LpMinimize)
+    width = len(str(max(program.num_cols - 1, 0)))
+    cont, integ = pulp.LpContinuous, pulp.LpInteger
+    variables = [
+        prob.add_variable(f"x{k:0{width}d}", lo, up, integ if is_int else cont)
+        for k, (lo, up, is_int) in enumerate(
+            zip(program.lower.tolist(), program.upper.tolist(), program.integer.tolist(), strict=True)
+        )
+    ]
+    nz = np.flatnonzero(program.cost)
+    prob.setObjective(
+        pulp.LpAffineExpression(
+            [(variables[k], c) for k, c in zip(nz.tolist(), program.cost[nz].tolist(), strict=True)]
+        )
+    )
+    start = program.row_start.tolist()
+    cols = program.col_index.tolist()
+    vals = program.value.tolist()
+    senses = program.row_sense.tolist()
+    rhs = program.row_rhs.tolist()
+    rw = len(str(max(program.num_rows - 1, 0)))
+    for r in range(program.num_rows):
+        a, b = start[r], start[r + 1]
+        if a == b:
+            continue  # empty row: 0 (sense) rhs holds by construction
+        expr = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b], vals[a:b], strict=True)])
+        prob.addConstraint(pulp.LpConstraint(expr, senses[r], f"r{r:0{rw}d}", rhs[r]))
+    return prob, variables
+
+
+def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL) -> str | None:
+    """Why ``x`` is not a feasible point of ``program`` (or None when it is)."""
+    if x.shape[0] != program.num_cols or not np.all(np.isfinite(x)):
+        return "the solver returned no usable values"
+    if np.any(x < program.lower - tol) or np.any(x > program.upper + tol):
+        k = int(np.flatnonzero((x < program.lower - tol) | (x > program.upper + tol))[0])
+        return f"column {k} = {x[k]:.9g} is outside [{program.lower[k]:.9g}, {program.upper[k]:.9g}]"
+    ints = program.integer
+    if ints.any() and np.any(np.abs(x[ints] - np.rint(x[ints])) > 1e-6):
+        return "an integer column has a fractional value"
+    if program.num_rows:
+        prod = program.value * x[program.col_index]
+        row_of = np.repeat(np.arange(program.num_rows), np.diff(program.row_start))
+        act = np.bincount(row_of, weights=prod, minlength=program.num_rows)
+        scale = 1.0 + np.bincount(row_of, weights=np.abs(prod), minlength=program.num_rows) * 1e-9
+        gap = act - program.row_rhs
+        bad = ((program.row_sense == -1) & (gap > tol * scale)) | ((program.row_sense == 1) & (gap < -tol * scale))
+        bad |= (program.row_sense == 0) & (np.abs(gap) > tol * scale)
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            return f"row {r} is violated by {gap[r]:.3g}"
+    return None
+
+
+def run(program: Program, solver: SolverName, time_limit: float | None) -> StageOutcome:
+    """Solve ``program`` once (one LpProblem) and map the answer to optimal / time_limit /
+    infeasible / error. ``values`` is set only for a point that passed :func:`check_point`."""
+    began = time.perf_counter()
+    prob, variables = _to_pulp(program)
+    opts: dict[str, Any] = {"msg": False}
+    if time_limit is not None:
+        opts["timeLimit"] = max(float(time_limit), 0.01)
+    if program.is_mip:
+        opts["gapRel"] = _MIP_REL_GAP
+        opts["gapAbs"] = _MIP_ABS_GAP
+    engine: Any
+    if solver == "highs":
+        engine = _HiGHS(**opts)
+    elif solver == "cbc":
+        engine = pulp.COIN_CMD(path=pulp.apis.coin_api.pulp_cbc_path, **opts)
+    else:  # pragma: no cover - validated by solve()
+        raise ValueError(f"unknown solver {solver!r}")
+
+    def outcome(status: Outcome, values: np.ndarray | None, detail: str = "") -> StageOutcome:
+        objective = float(program.cost @ values) if values is not None else None
+        return StageOutcome(
+            program.stage,
+            status,
+            values,
+            objective,
+            time.perf_counter() - began,
+            detail,
+            program.num_rows,
+            program.num_cols,
+            program.is_mip,
+        )
+
+    try:
+        prob.solve(engine)
+    except pulp.PulpSolverError as exc:
+        return outcome("error", None, f"{solver} failed: {exc}")
+
+    status, sol_status = prob.status, prob.sol_status
+    raw = np.array(
+        [v.varValue if v.varValue is not None else lo for v, lo in zip(variables, program.lower.tolist(), strict=True)],
+        dtype=np.float64,
+    )
+    if solver == "highs":
+        hit_limit = engine.model_status in ("Time limit reached", "Iteration limit reached", "Interrupted by user")
+        has_point = engine.primal_feasible
+    else:
+        hit_limit = status == pulp.LpStatusNotSolved or sol_status == pulp.LpSolutionIntegerFeasible
+        has_point = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+
+    if status == pulp.LpStatusInfeasible:
+        return outcome("infeasible", None, "the solver proved the stage infeasible")
+    if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal and not hit_limit:
+        why = check_point(program, raw)
+        if why is not None:
+            return outcome("error", None, f"{solver} reported optimal but {why}")
+        return outcome("optimal", raw)
+    if hit_limit or (status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionIntegerFeasible):
+        if has_point and check_point(program, raw) is None:
+            return outcome("time_limit", raw, "time limit reached; best point found kept")
+        return outcome("time_limit", None, "time limit reached before a feasible point was found")
+    name = pulp.LpStatus.get(status, str(status))
+    return outcome("error", None, f"{solver} ended with status {name!r} (sol_status {sol_status})")
+
+
+def validate_time_limit(time_limit: float | None) -> float | None:
+    if time_limit is None:
+        return None
+    value = float(time_limit)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    return value

@@ -1,0 +1,74 @@
+"""Bundled datasets.
+
+``quang_nam_2023()``: an illustrative National Target Programs scenario for Quảng Nam province,
+2023 (amounts in million VND). Per-line figures are synthetic, calibrated to published provincial
+totals — see ``SOURCES.md`` beside the data (``sources()`` returns it).
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from typing import Any
+
+from ..scenario import Rules, Scenario
+
+__all__ = ["quang_nam_2023", "sources"]
+
+_PACKAGE = "reallocate.datasets.quang_nam_2023"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def sources() -> str:
+    """The dataset's SOURCES note: what is published, what is synthetic."""
+    return resources.files(_PACKAGE).joinpath("SOURCES.md").read_text(encoding="utf-8")
+
+
+def programs() -> dict[str, str]:
+    """Program id -> Vietnamese program name."""
+    return {r["id"]: r["name"] for r in _rows("programs.csv")}
+
+
+def quang_nam_2023(rules: Rules | dict[str, Any] | None = None) -> Scenario:
+    """The Quảng Nam 2023 scenario: 18 districts/towns, 3 NTPs x 2 funds (92 lines).
+
+    Locality weights derive from the (illustrative) poverty rate: ``weight = poverty_rate_pct /
+    100``, so with ``priority`` rules the poorest districts receive first and give last. Each
+    locality carries tags ``mountainous`` (bool, one of the 9 mountainous districts) and
+    ``poverty_rate_pct``. Floors default to disbursed-to-date; there are no ceilings.
+    ``rules`` overrides the default rules (pools by program and fund, proportional sharing).
+    """
+    localities = [
+        {
+            "id": r["id"],
+            "name": r["name"],
+            "weight": float(r["poverty_rate_pct"]) / 100.0,
+            "tags": {"mountainous": r["mountainous"] == "1", "poverty_rate_pct": int(r["poverty_rate_pct"])},
+        }
+        for r in _rows("localities.csv")
+    ]
+    lines = [
+        {
+            "locality": r["locality"],
+            "program": r["program"],
+            "fund": r["fund"],
+            "allocated": r["allocated"],
+            "disbursed": r["disbursed"],
+            "capacity": r["capacity"],
+        }
+        for r in _rows("lines.csv")
+    ]
+    data: dict[str, Any] = {
+        "name": "Quảng Nam 2023 — National Target Programs",
+        "unit": "million VND",
+        "precision": "1",
+        "localities": localities,
+        "lines": lines,
+    }
+    if rules is not None:
+        data["rules"] = rules
+    return Scenario.from_dict(data)

@@ -1,0 +1,459 @@
+"""The reallocation model as arrays: whole blocks of columns and rows, one sparse matrix per stage.
+
+Only lines that can move money take part: a *donor* has surplus > 0 and a *recipient* has room > 0
+in a pool where the other side exists. Each of them has an ``amount`` (given or received), bounded
+by its surplus or room, so "gives only its surplus, receives only up to its room, never both" holds
+by construction. Money moves only inside a pool:
+
+* without pairs, one row per pool: sum(received) - sum(given) = 0;
+* with pairs (transfer costs or ``min_transfer`` need them), one column per (donor, recipient) of a
+  pool and one row per line: amount - sum(its pairs) = 0.
+
+The stages of "best plan" (DOMAIN.md) are solved one after the other; each later stage adds the
+earlier objectives as rows ``objective <= optimum + tolerance``:
+
+``absorb``     maximise the money recipients receive (= total absorbable gain);
+``share``      minimise the deviation from each line's fair target (proportional or priority),
+               the targets being whole units apportioned from the ``absorb`` pool totals;
+``cost``       minimise total transfer cost (only when a pair has a non-zero cost);
+``count``      minimise the number of transfers (a MILP, only with pairs);
+``canonical``  a fixed generic tie-break so every solver returns the same plan among equals.
+
+The deviation |amount - target| needs no extra rows: the amount is split into ``lo`` in
+[0, target] and ``hi`` in [0, bound - target], and the stage minimises ``hi - lo``. Whenever
+``hi > 0`` while ``lo < target`` the pair (lo + e, hi - e) is strictly better, so at an optimum
+``hi - lo + target`` is exactly the deviation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .scenario import Scenario
+
+__all__ = ["STAGES", "Formulation", "Program", "apportion"]
+
+#: Stage names, in lexicographic order of importance.
+STAGES: tuple[str, ...] = ("absorb", "share", "cost", "count", "canonical")
+
+#: Tolerance kept on an earlier stage's optimum: |optimum| * REL + ABS (in LP units).
+STAGE_TOL_REL = 1e-9
+STAGE_TOL_ABS = 1e-6
+
+# LP values are integer units divided by ``scale``; scale keeps the largest bound near 1e9 so that
+# solver tolerances (~1e-7 absolute) stay far below one unit.
+_LP_MAX_BOUND = 1e9
+
+LE, EQ, GE = -1, 0, 1
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A linear (mixed-integer) program in array form: minimise ``cost @ x``.
+
+    Rows are stored in CSR form (``row_start``, ``col_index``, ``value``), each with a sense
+    (-1 for <=, 0 for =, 1 for >=) and a right-hand side.
+    """
+
+    stage: str
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    row_start: np.ndarray
+    col_index: np.ndarray
+    value: np.ndarray
+    row_sense: np.ndarray
+    row_rhs: np.ndarray
+    blocks: dict[str, tuple[int, int]]
+
+    @property
+    def num_cols(self) -> int:
+        return int(self.cost.shape[0])
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.row_sense.shape[0])
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integer.any())
+
+    def block(self, name: str) -> slice:
+        start, stop = self.blocks[name]
+        return slice(start, stop)
+
+    def has(self, name: str) -> bool:
+        return name in self.blocks
+
+
+@dataclass
+class _Builder:
+    stage: str
+    blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lower: list[np.ndarray] = field(default_factory=list)
+    upper: list[np.ndarray] = field(default_factory=list)
+    integer: list[np.ndarray] = field(default_factory=list)
+    rows: list[np.ndarray] = field(default_factory=list)
+    cols: list[np.ndarray] = field(default_factory=list)
+    vals: list[np.ndarray] = field(default_factory=list)
+    sense: list[np.ndarray] = field(default_factory=list)
+    rhs: list[np.ndarray] = field(default_factory=list)
+    n_cols: int = 0
+    n_rows: int = 0
+
+    def columns(self, name: str, lower: np.ndarray, upper: np.ndarray, integer: bool = False) -> int:
+        start = self.n_cols
+        k = int(lower.shape[0])
+        self.blocks[name] = (start, start + k)
+        self.lower.append(np.asarray(lower, dtype=np.float64))
+        self.upper.append(np.asarray(upper, dtype=np.float64))
+        self.integer.append(np.full(k, integer, dtype=bool))
+        self.n_cols += k
+        return start
+
+    def row_block(
+        self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int, sense: int, rhs: np.ndarray | float
+    ) -> None:
+        """Add ``n`` rows given as COO triplets with row ids 0..n-1."""
+        self.rows.append(np.asarray(rows, dtype=np.int64) + self.n_rows)
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.asarray(vals, dtype=np.float64))
+        self.sense.append(np.full(n, sense, dtype=np.int8))
+        self.rhs.append(np.broadcast_to(np.asarray(rhs, dtype=np.float64), (n,)).copy())
+        self.n_rows += n
+
+    def dense_row(self, coef: np.ndarray, sense: int, rhs: float) -> None:
+        nz = np.flatnonzero(coef)
+        self.row_block(np.zeros(nz.shape[0], dtype=np.int64), nz, coef[nz], 1, sense, rhs)
+
+    def build(self, cost: np.ndarray) -> Program:
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+        rows, cols, vals = cat(self.rows, np.int64), cat(self.cols, np.int64), cat(self.vals, np.float64)
+        keep = vals != 0
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.lexsort((cols, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        row_start = np.zeros(self.n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.n_rows), out=row_start[1:])
+        return Program(
+            stage=self.stage,
+            cost=np.asarray(cost, dtype=np.float64),
+            lower=cat(self.lower, np.float64),
+            upper=cat(self.upper, np.float64),
+            integer=cat(self.integer, bool),
+            row_start=row_start,
+            col_index=cols,
+            value=vals,
+            row_sense=cat(self.sense, np.int8),
+            row_rhs=cat(self.rhs, np.float64),
+            blocks=dict(self.blocks),
+        )
+
+
+def apportion(total: int, caps: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """Split ``total`` whole units among lines in proportion to ``caps`` (largest remainder).
+
+    Every share is floor or ceil of ``cap * total / sum(caps)``, never above its cap, and the
+    shares sum to ``total`` exactly. Ties in the remainder go to the earlier line (or the earlier
+    position in ``order``). Exact integer arithmetic, also beyond int64.
+    """
+    caps_obj = [int(c) for c in caps]
+    whole = sum(caps_obj)
+    if total < 0 or total > whole:
+        raise ValueError(f"cannot apportion {total} over caps summing to {whole}")
+    if whole == 0:
+        return np.zeros(len(caps_obj), dtype=np.int64)
+    shares = [c * total // whole for c in caps_obj]
+    rema = [c * total % whole for c in caps_obj]
+    left = total - sum(shares)
+    idx = range(len(caps_obj)) if order is None else [int(i) for i in order]
+    rank = sorted(idx, key=lambda i: -rema[i])  # stable: earlier first among equal remainders
+    for i in rank[:left]:
+        shares[i] += 1
+    return np.array(shares, dtype=np.int64)
+
+
+class Formulation:
+    """Everything the stages share: active lines, pools, pairs, targets, scaling."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        t = scenario.table
+        rules = scenario.rules
+        self.scenario = scenario
+
+        # A pool moves money only when it has both surplus and room.
+        n_pools = len(t.pool_keys)
+        pool_surplus = np.bincount(t.pool, weights=t.surplus, minlength=n_pools)
+        pool_room = np.bincount(t.pool, weights=t.room, minlength=n_pools)
+        moving_pool = (pool_surplus > 0) & (pool_room > 0)
+        donor = (t.surplus > 0) & moving_pool[t.pool]
+        recipient = (t.room > 0) & moving_pool[t.pool]
+
+        #: line index of every active line; donors and recipients interleaved in line order
+        self.line = np.flatnonzero(donor | recipient)
+        self.is_recipient = recipient[self.line]
+        self.bound = np.where(self.is_recipient, t.room[self.line], t.surplus[self.line]).astype(np.int64)
+        pools_used, self.pool = np.unique(t.pool[self.line], return_inverse=True)
+        self.pool = self.pool.astype(np.int64)
+        #: scenario pool index of each moving pool
+        self.pool_index = pools_used.astype(np.int64)
+        self.n = int(self.line.shape[0])
+        self.n_pools = int(pools_used.shape[0])
+        self.weight = t.weight[self.line]
+
+        largest = float(self.bound.max()) if self.n else 1.0
+        exponent = max(0, int(np.ceil(np.log10(largest / _LP_MAX_BOUND)))) if largest > _LP_MAX_BOUND else 0
+        #: integer units per LP unit
+        self.scale = 10**exponent
+
+        self.min_transfer = int(scenario.rules.min_transfer / scenario.precision)
+        cost_per_unit = _pair_cost_lookup(scenario)
+        self._pairs_built = False
+        self.pair_donor = np.zeros(0, dtype=np.int64)  # active index of the donor of each pair
+        self.pair_recipient = np.zeros(0, dtype=np.int64)
+        self.pair_cost = np.zeros(0, dtype=np.float64)  # cost per integer unit
+        self.pair_bound = np.zeros(0, dtype=np.int64)
+        self._cost_lookup = cost_per_unit
+        self.has_cost = False
+        if cost_per_unit is not None or self.min_transfer > 0:
+            self._build_pairs()
+            self.has_cost = bool(np.any(self.pair_cost > 0))
+        self.uses_pairs = self.min_transfer > 0 or self.has_cost
+        self.recipients_rule = rules.recipients
+        self.donors_rule = rules.donors
+        self.targets: np.ndarray | None = None
+
+    # ------------------------------------------------------------------------------ pairs
+    def _build_pairs(self) -> None:
+        t = self.scenario.table
+        donors_by_pool: list[np.ndarray] = []
+        recips_by_pool: list[np.ndarray] = []
+        order = np.argsort(self.pool, kind="stable")
+        bounds = np.searchsorted(self.pool[order], np.arange(self.n_pools + 1))
+        for p in range(self.n_pools):
+            members = order[bounds[p] : bounds[p + 1]]
+            d = members[~self.is_recipient[members]]
+            r = members[self.is_recipient[members]]
+            donors_by_pool.append(np.repeat(d, r.shape[0]))
+            recips_by_pool.append(np.tile(r, d.shape[0]))
+        self.pair_donor = np.concatenate(donors_by_pool) if donors_by_pool else np.zeros(0, np.int64)
+        self.pair_recipient = np.concatenate(recips_by_pool) if recips_by_pool else np.zeros(0, np.int64)
+        self.pair_bound = np.minimum(self.bound[self.pair_donor], self.bound[self.pair_recipient])
+        if self._cost_lookup is not None:
+            from_loc = t.locality[self.line[self.pair_donor]]
+            to_loc = t.locality[self.line[self.pair_recipient]]
+            self.pair_cost = self._cost_lookup(from_loc, to_loc)
+        else:
+            self.pair_cost = np.zeros(self.pair_donor.shape[0])
+        self._pairs_built = True
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_donor.shape[0])
+
+    # ------------------------------------------------------------------------------ stages
+    def stages(self) -> list[str]:
+        """The stages this scenario needs, in order (``canonical`` may be dropped by the solver)."""
+        out = ["absorb", "share"]
+        if self.has_cost:
+            out.append("cost")
+        if self.uses_pairs:
+            out.append("count")
+        out.append("canonical")
+        return out
+
+    def pairs_in(self, stage: str) -> bool:
+        return self.uses_pairs and (self.min_transfer > 0 or stage in ("cost", "count", "canonical"))
+
+    def uses_in(self, stage: str) -> bool:
+        return self.pairs_in(stage) and (self.min_transfer > 0 or stage in ("count", "canonical"))
+
+    def program(self, stage: str, kept: list[tuple[str, float]]) -> Program:
+        """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``."""
+        b = _Builder(stage)
+        s = float(self.scale)
+        bound = self.bound / s
+        if stage == "absorb":
+            b.columns("lo", np.zeros(self.n), bound)
+        else:
+            assert self.targets is not None, "targets are set after the absorb stage"
+            target = self.targets / s
+            b.columns("lo", np.zeros(self.n), target)
+            b.columns("hi", np.zeros(self.n), bound - target)
+        pairs = self.pairs_in(stage)
+        if pairs:
+            b.columns("pair", np.zeros(self.n_pairs), self.pair_bound / s)
+        if self.uses_in(stage):
+            b.columns("use", np.zeros(self.n_pairs), np.ones(self.n_pairs), integer=True)
+        prog_blocks = b.blocks
+
+        amount_cols = [prog_blocks[name][0] + np.arange(self.n) for name in ("lo", "hi") if name in prog_blocks]
+        if not pairs:
+            # one row per pool: received - given = 0
+            sign = np.where(self.is_recipient, 1.0, -1.0)
+            rows = np.concatenate([self.pool for _ in amount_cols])
+            cols = np.concatenate(amount_cols)
+            vals = np.concatenate([sign for _ in amount_cols])
+            b.row_block(rows, cols, vals, self.n_pools, EQ, 0.0)
+        else:
+            # one row per line: amount - sum(pairs of the line) = 0
+            p0 = prog_blocks["pair"][0]
+            k = np.arange(self.n_pairs)
+            rows = np.concatenate([np.arange(self.n) for _ in amount_cols] + [self.pair_donor, self.pair_recipient])
+            cols = np.concatenate([*amount_cols, p0 + k, p0 + k])
+            vals = np.concatenate([np.ones(self.n) for _ in amount_cols] + [-np.ones(2 * self.n_pairs)])
+            b.row_block(rows, cols, vals, self.n, EQ, 0.0)
+        if self.uses_in(stage):
+            p0, u0 = prog_blocks["pair"][0], prog_blocks["use"][0]
+            k = np.arange(self.n_pairs)
+            # pair <= bound * use
+            b.row_block(
+                np.concatenate([k, k]),
+                np.concatenate([p0 + k, u0 + k]),
+                np.concatenate([np.ones(self.n_pairs), -self.pair_bound / s]),
+                self.n_pairs,
+                LE,
+                0.0,
+            )
+            if self.min_transfer > 0:
+                # pair >= min_transfer * use
+                b.row_block(
+                    np.concatenate([k, k]),
+                    np.concatenate([p0 + k, u0 + k]),
+                    np.concatenate([np.ones(self.n_pairs), -np.full(self.n_pairs, self.min_transfer / s)]),
+                    self.n_pairs,
+                    GE,
+                    0.0,
+                )
+
+        n_cols = b.n_cols
+        for earlier, optimum in kept:
+            coef = self.objective(earlier, prog_blocks, n_cols)
+            b.dense_row(coef, LE, optimum + stage_tolerance(optimum))
+        return b.build(self.objective(stage, prog_blocks, n_cols))
+
+    def objective(self, stage: str, blocks: dict[str, tuple[int, int]], n_cols: int) -> np.ndarray:
+        """Coefficients of ``stage``'s objective (to minimise) over a program's columns."""
+        c = np.zeros(n_cols)
+
+        def put(name: str, values: np.ndarray | float) -> None:
+            if name in blocks:
+                start, stop = blocks[name]
+                c[start:stop] = values
+
+        if stage == "absorb":
+            gain = np.where(self.is_recipient, -1.0, 0.0)
+            put("lo", gain)
+            put("hi", gain)
+        elif stage == "share":
+            put("lo", -1.0)
+            put("hi", 1.0)
+        elif stage == "cost":
+            put("pair", self.pair_cost * self.scale)
+        elif stage == "count":
+            put("use", 1.0)
+        elif stage == "canonical":
+            if "pair" in blocks:
+                put("pair", _generic_weights(self.line[self.pair_donor], self.line[self.pair_recipient]))
+            else:
+                w = _generic_weights(self.line, self.line)
+                put("lo", w)
+                put("hi", w)
+        else:  # pragma: no cover - programming error
+            raise ValueError(f"unknown stage {stage!r}")
+        return c
+
+    # ------------------------------------------------------------------------------ targets
+    def set_targets(self, amounts: np.ndarray) -> None:
+        """Fair targets (whole units) from the ``absorb`` solution's amounts (integer units, floats).
+
+        Per pool, the money moved M is split among recipients by the recipients rule and taken from
+        donors by the donors rule: proportional -> largest-remainder shares of room (of surplus);
+        priority -> fill by locality weight (highest first for recipients, lowest first for
+        donors), sharing proportionally within equal weights.
+        """
+        targets = np.zeros(self.n, dtype=np.int64)
+        order = np.argsort(self.pool, kind="stable")
+        edges = np.searchsorted(self.pool[order], np.arange(self.n_pools + 1))
+        for p in range(self.n_pools):
+            members = order[edges[p] : edges[p + 1]]
+            rec = members[self.is_recipient[members]]
+            don = members[~self.is_recipient[members]]
+            moved_r = float(amounts[rec].sum())
+            moved_d = float(amounts[don].sum())
+            top = min(int(self.bound[rec].sum()), int(self.bound[don].sum()))
+            moved = min(max(int(np.floor((moved_r + moved_d) / 2 + 0.5)), 0), top)
+            targets[rec] = _fill(moved, self.bound[rec], self.weight[rec], self.recipients_rule, highest_first=True)
+            targets[don] = _fill(moved, self.bound[don], self.weight[don], self.donors_rule, highest_first=False)
+        self.targets = targets
+
+
+def _fill(total: int, bounds: np.ndarray, weight: np.ndarray, rule: str, *, highest_first: bool) -> np.ndarray:
+    if rule == "proportional":
+        return apportion(total, bounds)
+    out = np.zeros(bounds.shape[0], dtype=np.int64)
+    classes = np.unique(weight)
+    if highest_first:
+        classes = classes[::-1]
+    left = total
+    for w in classes:
+        members = np.flatnonzero(weight == w)
+        cap = int(bounds[members].sum())
+        take = min(cap, left)
+        out[members] = apportion(take, bounds[members])
+        left -= take
+        if left == 0:
+            break
+    return out
+
+
+def stage_tolerance(optimum: float) -> float:
+    """How far a later stage may move an earlier stage's optimum (LP units)."""
+    return abs(optimum) * STAGE_TOL_REL + STAGE_TOL_ABS
+
+
+def _generic_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Deterministic pseudo-random weights in [1, 2) keyed by line indices (splitmix64).
+
+    A generic objective has a unique optimum, so HiGHS and CBC return the same plan among ties.
+    """
+    x = (a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ (b.astype(np.uint64) + np.uint64(0x632BE59BD9B4E019))
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return 1.0 + (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _pair_cost_lookup(scenario: Scenario):  # type: ignore[no-untyped-def]
+    """A vectorised (from locality index, to locality index) -> cost per integer unit, or None."""
+    if not scenario.transfer_costs:
+        return None
+    ids = {lid: k for k, lid in enumerate(scenario.table.locality_ids)}
+    n_loc = len(ids)
+    keys = []
+    costs = []
+    per_unit = float(scenario.precision)
+    for tc in scenario.transfer_costs:
+        if tc.from_ in ids and tc.to in ids:
+            keys.append(ids[tc.from_] * n_loc + ids[tc.to])
+            costs.append(tc.cost * per_unit)
+    if not keys:
+        return None
+    key_arr = np.array(keys, dtype=np.int64)
+    cost_arr = np.array(costs, dtype=np.float64)
+    order = np.argsort(key_arr)
+    key_arr, cost_arr = key_arr[order], cost_arr[order]
+
+    def lookup(from_loc: np.ndarray, to_loc: np.ndarray) -> np.ndarray:
+        q = from_loc.astype(np.int64) * n_loc + to_loc.astype(np.int64)
+        pos = np.clip(np.searchsorted(key_arr, q), 0, key_arr.shape[0] - 1)
+        hit = key_arr[pos] == q
+        return np.where(hit, cost_arr[pos], 0.0)
+
+    return lookup
