@@ -42,8 +42,41 @@ def plain(obj: Any) -> Any:
     return obj
 
 
+_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "), default=_default)
+
+
+def _rows(rows: list[Any]) -> list[Any]:
+    """Decimals -> JSON numbers for a list of flat dicts, column by column (fast path)."""
+    out = []
+    for row in rows:
+        if isinstance(row, dict):
+            out.append({k: (number(v) if isinstance(v, Decimal) else v) for k, v in row.items()})
+        else:
+            out.append(plain(row))
+    return out
+
+
 def dumps(obj: Any, *, indent: int | None = 2) -> str:
-    text = json.dumps(plain(obj), indent=indent, ensure_ascii=False, default=_default, allow_nan=False)
-    if _MARK in text or "\\u0000dec:" in text:
+    """JSON text with exact decimals. With ``indent``, a top-level dict is laid out one key per line
+    and lists of records one record per line (readable, diff-friendly, and fast: the C encoder
+    writes each record)."""
+    if indent is None or not isinstance(obj, dict):
+        text = json.dumps(plain(obj), indent=indent, ensure_ascii=False, default=_default, allow_nan=False)
+    else:
+        pad = " " * indent
+        parts = []
+        for key, value in obj.items():
+            head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                ready = value if not any(isinstance(v, Decimal) for v in value[0].values()) else _rows(value)
+                body = f",\n{pad}{pad}".join(_compact.encode(r) for r in ready)
+                parts.append(f"{head}[\n{pad}{pad}{body}\n{pad}]")
+            elif isinstance(value, dict):
+                inner = json.dumps(plain(value), indent=indent, ensure_ascii=False, default=_default, allow_nan=False)
+                parts.append(head + inner.replace("\n", "\n" + pad))
+            else:
+                parts.append(head + _compact.encode(plain(value)))
+        text = "{\n" + ",\n".join(parts) + "\n}"
+    if "\\u0000dec:" in text:
         text = _MARKED.sub(r"\1", text)
     return text

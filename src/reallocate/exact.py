@@ -49,9 +49,7 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray) -> Moves:
         transfers = [(int(form.pair_donor[k]), int(form.pair_recipient[k]), int(pair_units[k])) for k in used.tolist()]
         return Moves(amount, transfers)
 
-    raw = x[program.block("lo")] * s
-    if program.has("hi"):
-        raw = raw + x[program.block("hi")] * s
+    raw = form.amounts(program, x)
     amount = _round_lines(form, raw, tol)
     return Moves(amount, derive_transfers(form, amount))
 

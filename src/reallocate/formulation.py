@@ -68,6 +68,8 @@ class Program:
     row_sense: np.ndarray
     row_rhs: np.ndarray
     blocks: dict[str, tuple[int, int]]
+    #: what each block's columns stand for: active line, pair or pool indices
+    index: dict[str, np.ndarray]
 
     @property
     def num_cols(self) -> int:
@@ -93,6 +95,7 @@ class Program:
 class _Builder:
     stage: str
     blocks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    index: dict[str, np.ndarray] = field(default_factory=dict)
     lower: list[np.ndarray] = field(default_factory=list)
     upper: list[np.ndarray] = field(default_factory=list)
     integer: list[np.ndarray] = field(default_factory=list)
@@ -104,10 +107,11 @@ class _Builder:
     n_cols: int = 0
     n_rows: int = 0
 
-    def columns(self, name: str, lower: np.ndarray, upper: np.ndarray, integer: bool = False) -> int:
+    def columns(self, name: str, index: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: bool = False) -> int:
         start = self.n_cols
         k = int(lower.shape[0])
         self.blocks[name] = (start, start + k)
+        self.index[name] = np.asarray(index, dtype=np.int64)
         self.lower.append(np.asarray(lower, dtype=np.float64))
         self.upper.append(np.asarray(upper, dtype=np.float64))
         self.integer.append(np.full(k, integer, dtype=bool))
@@ -152,6 +156,7 @@ class _Builder:
             row_sense=cat(self.sense, np.int8),
             row_rhs=cat(self.rhs, np.float64),
             blocks=dict(self.blocks),
+            index=dict(self.index),
         )
 
 
@@ -277,39 +282,62 @@ class Formulation:
         """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``."""
         b = _Builder(stage)
         s = float(self.scale)
-        bound = self.bound / s
-        if stage == "absorb":
-            b.columns("lo", np.zeros(self.n), bound)
+        pairs = self.pairs_in(stage)
+        lines = np.arange(self.n)
+        if stage == "absorb" and not pairs:
+            # Lines of one pool and side are interchangeable here: one column per pool and side.
+            room = np.bincount(self.pool, weights=np.where(self.is_recipient, self.bound, 0), minlength=self.n_pools)
+            surplus = np.bincount(self.pool, weights=np.where(self.is_recipient, 0, self.bound), minlength=self.n_pools)
+            pools = np.arange(self.n_pools)
+            b.columns("pool_in", pools, np.zeros(self.n_pools), room / s)
+            b.columns("pool_out", pools, np.zeros(self.n_pools), surplus / s)
+        elif stage == "absorb":
+            b.columns("lo", lines, np.zeros(self.n), self.bound / s)
         else:
             assert self.targets is not None, "targets are set after the absorb stage"
-            target = self.targets / s
-            b.columns("lo", np.zeros(self.n), target)
-            b.columns("hi", np.zeros(self.n), bound - target)
-        pairs = self.pairs_in(stage)
+            # zero-width columns are left out: lo only where target > 0, hi only where target < bound
+            has_lo = np.flatnonzero(self.targets > 0)
+            has_hi = np.flatnonzero(self.targets < self.bound)
+            b.columns("lo", has_lo, np.zeros(has_lo.shape[0]), self.targets[has_lo] / s)
+            b.columns("hi", has_hi, np.zeros(has_hi.shape[0]), (self.bound[has_hi] - self.targets[has_hi]) / s)
         if pairs:
-            b.columns("pair", np.zeros(self.n_pairs), self.pair_bound / s)
+            b.columns("pair", np.arange(self.n_pairs), np.zeros(self.n_pairs), self.pair_bound / s)
         if self.uses_in(stage):
-            b.columns("use", np.zeros(self.n_pairs), np.ones(self.n_pairs), integer=True)
-        prog_blocks = b.blocks
+            b.columns("use", np.arange(self.n_pairs), np.zeros(self.n_pairs), np.ones(self.n_pairs), integer=True)
 
-        amount_cols = [prog_blocks[name][0] + np.arange(self.n) for name in ("lo", "hi") if name in prog_blocks]
-        if not pairs:
+        amount_blocks = [name for name in ("lo", "hi") if name in b.blocks]
+        if "pool_in" in b.blocks:
             # one row per pool: received - given = 0
-            sign = np.where(self.is_recipient, 1.0, -1.0)
-            rows = np.concatenate([self.pool for _ in amount_cols])
-            cols = np.concatenate(amount_cols)
-            vals = np.concatenate([sign for _ in amount_cols])
+            i0, o0 = b.blocks["pool_in"][0], b.blocks["pool_out"][0]
+            pools = np.arange(self.n_pools)
+            b.row_block(
+                np.concatenate([pools, pools]),
+                np.concatenate([i0 + pools, o0 + pools]),
+                np.concatenate([np.ones(self.n_pools), -np.ones(self.n_pools)]),
+                self.n_pools,
+                EQ,
+                0.0,
+            )
+        elif not pairs:
+            # one row per pool: received - given = 0
+            rows = np.concatenate([self.pool[b.index[name]] for name in amount_blocks])
+            cols = np.concatenate([b.blocks[name][0] + np.arange(b.index[name].shape[0]) for name in amount_blocks])
+            vals = np.concatenate([np.where(self.is_recipient[b.index[name]], 1.0, -1.0) for name in amount_blocks])
             b.row_block(rows, cols, vals, self.n_pools, EQ, 0.0)
         else:
             # one row per line: amount - sum(pairs of the line) = 0
-            p0 = prog_blocks["pair"][0]
+            p0 = b.blocks["pair"][0]
             k = np.arange(self.n_pairs)
-            rows = np.concatenate([np.arange(self.n) for _ in amount_cols] + [self.pair_donor, self.pair_recipient])
-            cols = np.concatenate([*amount_cols, p0 + k, p0 + k])
-            vals = np.concatenate([np.ones(self.n) for _ in amount_cols] + [-np.ones(2 * self.n_pairs)])
+            rows = np.concatenate([*(b.index[name] for name in amount_blocks), self.pair_donor, self.pair_recipient])
+            cols = np.concatenate(
+                [*(b.blocks[name][0] + np.arange(b.index[name].shape[0]) for name in amount_blocks), p0 + k, p0 + k]
+            )
+            vals = np.concatenate(
+                [*(np.ones(b.index[name].shape[0]) for name in amount_blocks), -np.ones(2 * self.n_pairs)]
+            )
             b.row_block(rows, cols, vals, self.n, EQ, 0.0)
         if self.uses_in(stage):
-            p0, u0 = prog_blocks["pair"][0], prog_blocks["use"][0]
+            p0, u0 = b.blocks["pair"][0], b.blocks["use"][0]
             k = np.arange(self.n_pairs)
             # pair <= bound * use
             b.row_block(
@@ -331,13 +359,14 @@ class Formulation:
                     0.0,
                 )
 
-        n_cols = b.n_cols
         for earlier, optimum in kept:
-            coef = self.objective(earlier, prog_blocks, n_cols)
+            coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
             b.dense_row(coef, LE, optimum + stage_tolerance(optimum))
-        return b.build(self.objective(stage, prog_blocks, n_cols))
+        return b.build(self.objective(stage, b.blocks, b.index, b.n_cols))
 
-    def objective(self, stage: str, blocks: dict[str, tuple[int, int]], n_cols: int) -> np.ndarray:
+    def objective(
+        self, stage: str, blocks: dict[str, tuple[int, int]], index: dict[str, np.ndarray], n_cols: int
+    ) -> np.ndarray:
         """Coefficients of ``stage``'s objective (to minimise) over a program's columns."""
         c = np.zeros(n_cols)
 
@@ -347,9 +376,10 @@ class Formulation:
                 c[start:stop] = values
 
         if stage == "absorb":
-            gain = np.where(self.is_recipient, -1.0, 0.0)
-            put("lo", gain)
-            put("hi", gain)
+            put("pool_in", -1.0)
+            for name in ("lo", "hi"):
+                if name in blocks:
+                    put(name, np.where(self.is_recipient[index[name]], -1.0, 0.0))
         elif stage == "share":
             put("lo", -1.0)
             put("hi", 1.0)
@@ -361,16 +391,43 @@ class Formulation:
             if "pair" in blocks:
                 put("pair", _generic_weights(self.line[self.pair_donor], self.line[self.pair_recipient]))
             else:
-                w = _generic_weights(self.line, self.line)
-                put("lo", w)
-                put("hi", w)
+                for name in ("lo", "hi"):
+                    if name in blocks:
+                        lines = self.line[index[name]]
+                        put(name, _generic_weights(lines, lines))
         else:  # pragma: no cover - programming error
             raise ValueError(f"unknown stage {stage!r}")
         return c
 
+    def amounts(self, program: Program, x: np.ndarray) -> np.ndarray:
+        """Integer units (as floats) given or received by each active line in a solution ``x``."""
+        s = float(self.scale)
+        out = np.zeros(self.n)
+        if program.has("pool_in"):
+            # aggregated absorb stage: spread each pool's total over its lines by bound
+            moved = x[program.block("pool_in")] * s
+            for p in range(self.n_pools):
+                members = np.flatnonzero(self.pool == p)
+                total = int(np.floor(moved[p] + 0.5))
+                for side in (self.is_recipient[members], ~self.is_recipient[members]):
+                    m = members[side]
+                    out[m] = apportion(min(total, int(self.bound[m].sum())), self.bound[m])
+            return out
+        for name in ("lo", "hi"):
+            if program.has(name):
+                np.add.at(out, program.index[name], x[program.block(name)] * s)
+        return out
+
+    def pool_moved(self, program: Program, x: np.ndarray) -> np.ndarray:
+        """Money moved in each pool (integer units, float) by a solution ``x``."""
+        if program.has("pool_in"):
+            return x[program.block("pool_in")] * float(self.scale)
+        amount = self.amounts(program, x)
+        return np.bincount(self.pool, weights=np.where(self.is_recipient, amount, 0.0), minlength=self.n_pools)
+
     # ------------------------------------------------------------------------------ targets
-    def set_targets(self, amounts: np.ndarray) -> None:
-        """Fair targets (whole units) from the ``absorb`` solution's amounts (integer units, floats).
+    def set_targets(self, moved: np.ndarray) -> None:
+        """Fair targets (whole units) from the money the ``absorb`` solution moves in each pool.
 
         Per pool, the money moved M is split among recipients by the recipients rule and taken from
         donors by the donors rule: proportional -> largest-remainder shares of room (of surplus);
@@ -384,12 +441,10 @@ class Formulation:
             members = order[edges[p] : edges[p + 1]]
             rec = members[self.is_recipient[members]]
             don = members[~self.is_recipient[members]]
-            moved_r = float(amounts[rec].sum())
-            moved_d = float(amounts[don].sum())
             top = min(int(self.bound[rec].sum()), int(self.bound[don].sum()))
-            moved = min(max(int(np.floor((moved_r + moved_d) / 2 + 0.5)), 0), top)
-            targets[rec] = _fill(moved, self.bound[rec], self.weight[rec], self.recipients_rule, highest_first=True)
-            targets[don] = _fill(moved, self.bound[don], self.weight[don], self.donors_rule, highest_first=False)
+            total = min(max(int(np.floor(moved[p] + 0.5)), 0), top)
+            targets[rec] = _fill(total, self.bound[rec], self.weight[rec], self.recipients_rule, highest_first=True)
+            targets[don] = _fill(total, self.bound[don], self.weight[don], self.donors_rule, highest_first=False)
         self.targets = targets
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from .plan import Plan
+from .plan import Plan, records
 from .scenario import LINE_KEYS, Scenario
 
 __all__ = ["amount_text", "describe_scenario", "headline", "pool_table", "text_report"]
@@ -52,8 +52,7 @@ def pool_table(plan: Plan) -> list[list[str]]:
     scenario = plan.scenario
     attrs = scenario.rules.pool_by
     sums: dict[tuple[str, ...], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    lines = plan.lines
-    for rec in lines.to_dict(orient="records"):
+    for rec in records(plan.lines):
         key = tuple(rec[a] for a in attrs)
         agg = sums[key]
         for col in ("allocated", "surplus", "room", "absorbable_before", "absorbable_after"):
@@ -104,7 +103,7 @@ def text_report(plan: Plan) -> str:
     labels = sc.locality_labels()
     rows = []
     has_cost = bool(sc.transfer_costs)
-    for rec in plan.transfers.to_dict(orient="records"):
+    for rec in records(plan.transfers):
         src = [rec[f"from_{k}"] for k in LINE_KEYS]
         dst = [rec[f"to_{k}"] for k in LINE_KEYS]
         common = [a for a, b in zip(src[1:], dst[1:], strict=True) if a == b and a]

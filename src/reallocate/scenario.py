@@ -224,17 +224,20 @@ class Scenario(BaseModel):
         precision = self.precision
         n = len(self.lines)
         cols: dict[str, list[int]] = {f: [0] * n for f in AMOUNT_FIELDS}
-        has_floor = np.zeros(n, dtype=bool)
-        has_ceiling = np.zeros(n, dtype=bool)
+        has_floor = has_ceiling = np.zeros(n, dtype=bool)
         unit_one = precision == 1
 
-        for i, line in enumerate(self.lines):
-            for f in AMOUNT_FIELDS:
-                v: Decimal | None = getattr(line, f)
+        for f in AMOUNT_FIELDS:
+            values: list[Decimal | None] = [getattr(line, f) for line in self.lines]
+            units = cols[f]
+            for i, v in enumerate(values):
                 if v is None:
                     continue
+                u: int | None
                 if unit_one:
-                    u: int | None = int(v) if v == v.to_integral_value() else None
+                    u = int(v)
+                    if u != v:
+                        u = None
                 else:
                     u = _units(v, precision)
                 if u is None:
@@ -258,9 +261,11 @@ class Scenario(BaseModel):
                         )
                     )
                     u = 0
-                cols[f][i] = u
-            has_floor[i] = line.floor is not None
-            has_ceiling[i] = line.ceiling is not None
+                units[i] = u
+            if f == "floor":
+                has_floor = np.array([v is not None for v in values], dtype=bool)
+            elif f == "ceiling":
+                has_ceiling = np.array([v is not None for v in values], dtype=bool)
 
         allocated = np.array(cols["allocated"], dtype=np.int64)
         disbursed = np.array(cols["disbursed"], dtype=np.int64)
@@ -322,8 +327,13 @@ class Scenario(BaseModel):
 
         # Keys unique.
         first_seen: dict[tuple[str, str, str, str], int] = {}
-        for i, line in enumerate(self.lines):
-            k = line.key
+        keys = list(
+            zip(
+                *([getattr(line, a) for line in self.lines] for a in LINE_KEYS),
+                strict=True,
+            )
+        )
+        for i, k in enumerate(keys):
             if k in first_seen:
                 issues.append(
                     _issue(
@@ -416,11 +426,12 @@ class Scenario(BaseModel):
         if issues:
             raise ValidationError.from_exception_data("Scenario", issues)
 
-        self._table = self._build_table(allocated, disbursed, capacity, floor, ceiling_given, has_ceiling)
+        self._table = self._build_table(keys, allocated, disbursed, capacity, floor, ceiling_given, has_ceiling)
         return self
 
     def _build_table(
         self,
+        keys: list[tuple[str, str, str, str]],
         allocated: np.ndarray,
         disbursed: np.ndarray,
         capacity: np.ndarray,
@@ -432,22 +443,18 @@ class Scenario(BaseModel):
         surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
         room = np.maximum(holdable - allocated, 0)
 
-        pool_by = self.rules.pool_by
+        positions = [LINE_KEYS.index(a) for a in self.rules.pool_by]
         pool_index: dict[tuple[str, ...], int] = {}
-        pool = np.empty(len(self.lines), dtype=np.int64)
+        pool = np.array(
+            [pool_index.setdefault(tuple(k[p] for p in positions), len(pool_index)) for k in keys], dtype=np.int64
+        )
         loc_index: dict[str, int] = {}
-        if self.localities is not None:
-            for loc in self.localities:
-                loc_index.setdefault(loc.id, len(loc_index))
-        locality = np.empty(len(self.lines), dtype=np.int64)
-        for i, line in enumerate(self.lines):
-            key = tuple(getattr(line, a) for a in pool_by)
-            pool[i] = pool_index.setdefault(key, len(pool_index))
-            locality[i] = loc_index.setdefault(line.locality, len(loc_index))
+        for loc in self.localities or ():
+            loc_index.setdefault(loc.id, len(loc_index))
+        locality = np.array([loc_index.setdefault(k[0], len(loc_index)) for k in keys], dtype=np.int64)
         loc_weight = np.ones(len(loc_index), dtype=np.float64)
-        if self.localities is not None:
-            for loc in self.localities:
-                loc_weight[loc_index[loc.id]] = loc.weight
+        for loc in self.localities or ():
+            loc_weight[loc_index[loc.id]] = loc.weight
         return LineTable(
             allocated=allocated,
             disbursed=disbursed,

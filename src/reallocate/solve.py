@@ -19,7 +19,9 @@ SOLVERS: tuple[str, ...] = ("highs", "cbc")
 
 
 def _report(o: StageOutcome) -> StageReport:
-    return StageReport(o.stage, o.status, o.objective, round(o.seconds, 6), o.rows, o.cols, o.mip, o.detail)
+    return StageReport(
+        o.stage, o.status, o.objective, round(o.seconds, 6), o.rows, o.cols, o.mip, o.detail, round(o.model_seconds, 6)
+    )
 
 
 def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float | None = None) -> Plan:
@@ -80,8 +82,7 @@ def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float
             best = (program, outcome.values)
             kept.append((stage, outcome.objective))
             if stage == "absorb":
-                x = outcome.values
-                form.set_targets(x[program.block("lo")] * form.scale)
+                form.set_targets(form.pool_moved(program, outcome.values))
             continue
         if outcome.status == "time_limit":
             status = "time_limit"

@@ -1,14 +1,18 @@
 """Independent plan verifier: every rule re-checked from the scenario's own fields.
 
-It deliberately shares no code with the optimiser: it recomputes surplus, room, pools, flows and
-totals in exact ``Decimal`` arithmetic straight from ``scenario.lines`` and the plan's tables.
+It deliberately shares no code with the optimiser: it converts the scenario's raw ``Decimal``
+fields and the plan's tables to whole units of precision itself (refusing any value that is not a
+whole number of units), then re-derives surplus, room, pools, flows and totals in exact integer
+arithmetic (numpy int64; the scenario validator keeps totals below 2^62 units).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
+from collections.abc import Callable, Iterable
+from decimal import Context, Decimal
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .scenario import LINE_KEYS, Scenario
 
@@ -17,18 +21,50 @@ if TYPE_CHECKING:
 
 __all__ = ["plan_breaches"]
 
-_ZERO = Decimal(0)
+_CTX = Context(prec=80)
+_LIMIT = 2**62
 
 
-def _multiple(value: Decimal, precision: Decimal) -> bool:
-    return (value % precision) == 0
+class _NotUnitsError(ValueError):
+    def __init__(self, position: int, value: Any) -> None:
+        self.position = position
+        self.value = value
+
+
+def _units(values: Iterable[Any], precision: Decimal) -> np.ndarray:
+    """Exact whole units of ``precision``; raises _NotUnitsError at the first value that is not."""
+    out = []
+    for k, v in enumerate(values):
+        if not isinstance(v, Decimal) or not v.is_finite():
+            raise _NotUnitsError(k, v)
+        q = _CTX.divide(v, precision)
+        i = int(q)
+        if i != q or abs(i) >= _LIMIT:
+            raise _NotUnitsError(k, v)
+        out.append(i)
+    return np.array(out, dtype=np.int64)
+
+
+def _scenario_units(values: Iterable[Decimal], precision: Decimal) -> np.ndarray:
+    """Whole units of validated scenario amounts (the scenario's validator guarantees multiples)."""
+    if precision == 1:
+        return np.array([int(v) for v in values], dtype=np.int64)
+    return np.array([int(_CTX.divide(v, precision)) for v in values], dtype=np.int64)
+
+
+def _mismatches(got: list[Any], want: np.ndarray, precision: Decimal) -> list[int]:
+    """Positions where a plan column (exact Decimals) differs from the expected whole units."""
+    if precision == 1:
+        expected: list[Any] = want.tolist()
+    else:
+        expected = [_CTX.multiply(Decimal(u), precision) for u in want.tolist()]
+    return [i for i, (g, w) in enumerate(zip(got, expected, strict=True)) if type(g) is not Decimal or g != w]
 
 
 def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
     """Every rule the plan breaks (empty when the plan is valid)."""
-    out: list[str] = []
     if plan.summary is None:
-        return out if plan.transfers.empty else ["a plan without summary has transfers"]
+        return [] if plan.transfers.empty else ["a plan without summary has transfers"]
     prec = scenario.precision
     lines = scenario.lines
     n = len(lines)
@@ -37,137 +73,142 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
         return [f"plan has {len(table)} lines, scenario has {n}"]
 
     key_of = [(ln.locality, ln.program, ln.fund, ln.component) for ln in lines]
-    index_of = {k: i for i, k in enumerate(key_of)}
     plan_keys = list(zip(*(table[k].tolist() for k in LINE_KEYS), strict=True))
-    for i, (want, got) in enumerate(zip(key_of, plan_keys, strict=True)):
-        if want != got:
-            out.append(f"lines[{i}]: plan line {got} is not scenario line {want}")
+    out = [
+        f"lines[{i}]: plan line {got} is not scenario line {want}"
+        for i, (want, got) in enumerate(zip(key_of, plan_keys, strict=True))
+        if want != got
+    ]
     if out:
         return out
 
-    pool_attr = scenario.rules.pool_by
+    def here(i: int) -> str:
+        return f"lines[{i}] ({'/'.join(x for x in key_of[i] if x)})"
 
-    def pool(i: int) -> tuple[str, ...]:
-        return tuple(getattr(lines[i], a) for a in pool_attr)
+    # --- the scenario, in units, straight from its raw fields
+    allocated = _scenario_units((ln.allocated for ln in lines), prec)
+    disbursed = _scenario_units((ln.disbursed for ln in lines), prec)
+    capacity = _scenario_units((ln.capacity for ln in lines), prec)
+    floor = _scenario_units((ln.floor if ln.floor is not None else ln.disbursed for ln in lines), prec)
+    has_ceiling = np.array([ln.ceiling is not None for ln in lines], dtype=bool)
+    ceiling = _scenario_units((ln.ceiling if ln.ceiling is not None else ln.allocated for ln in lines), prec)
+    surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
+    holdable = np.where(has_ceiling, np.minimum(capacity, ceiling), capacity)
+    room = np.maximum(holdable - allocated, 0)
+    pool_attr = scenario.rules.pool_by
+    pool_of = [tuple(getattr(ln, a) for a in pool_attr) for ln in lines]
+    pool_ids: dict[tuple[str, ...], int] = {}
+    pool = np.array([pool_ids.setdefault(k, len(pool_ids)) for k in pool_of], dtype=np.int64)
 
     # --- transfers
-    inflow: dict[int, Decimal] = defaultdict(lambda: _ZERO)
-    outflow: dict[int, Decimal] = defaultdict(lambda: _ZERO)
-    costs = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
+    index_of = {k: i for i, k in enumerate(key_of)}
+    tr = plan.transfers
+    n_tr = len(tr)
+    src_keys = list(zip(*(tr[f"from_{k}"].tolist() for k in LINE_KEYS), strict=True)) if n_tr else []
+    dst_keys = list(zip(*(tr[f"to_{k}"].tolist() for k in LINE_KEYS), strict=True)) if n_tr else []
+    src = np.array([index_of.get(k, -1) for k in src_keys], dtype=np.int64)
+    dst = np.array([index_of.get(k, -1) for k in dst_keys], dtype=np.int64)
+    for t in np.flatnonzero((src < 0) | (dst < 0)).tolist():
+        out.append(f"transfers[{t}]: names a line that is not in the scenario ({src_keys[t]} -> {dst_keys[t]})")
+    if out:
+        return out
+    try:
+        amount = _units(tr["amount"].tolist(), prec) if n_tr else np.zeros(0, dtype=np.int64)
+    except _NotUnitsError as bad:
+        return [f"transfers[{bad.position}]: amount {bad.value!r} is not a whole multiple of precision {prec}"]
+    for t in np.flatnonzero(amount <= 0).tolist():
+        out.append(f"transfers[{t}]: amount {tr['amount'].iat[t]} is not positive")
+    for t in np.flatnonzero(src == dst).tolist():
+        out.append(f"transfers[{t}]: moves money from a line to itself")
+    pair_code = src * n + dst
+    uniq, counts = np.unique(pair_code, return_counts=True)
+    for code in uniq[counts > 1].tolist():
+        t = int(np.flatnonzero(pair_code == code)[1])
+        out.append(f"transfers[{t}]: a second transfer between the same two lines")
     min_transfer = scenario.rules.min_transfer
-    total_cost = _ZERO
-    moved = _ZERO
-    seen_pairs: set[tuple[int, int]] = set()
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in plan.transfers.to_dict(orient="records")
-    ]
-    for t, rec in enumerate(records):
-        src = tuple(rec[f"from_{k}"] for k in LINE_KEYS)
-        dst = tuple(rec[f"to_{k}"] for k in LINE_KEYS)
-        amount = rec["amount"]
-        where = f"transfers[{t}]"
-        if not isinstance(amount, Decimal):
-            out.append(f"{where}: amount {amount!r} is not an exact decimal")
-            continue
-        found_i, found_j = index_of.get(src), index_of.get(dst)  # type: ignore[call-overload]
-        if found_i is None or found_j is None:
-            out.append(f"{where}: names a line that is not in the scenario ({src} -> {dst})")
-            continue
-        i, j = found_i, found_j
-        if i == j:
-            out.append(f"{where}: moves money from a line to itself")
-        if (i, j) in seen_pairs:
-            out.append(f"{where}: a second transfer between the same two lines")
-        seen_pairs.add((i, j))
-        if amount <= 0:
-            out.append(f"{where}: amount {amount} is not positive")
-        if not _multiple(amount, prec):
-            out.append(f"{where}: amount {amount} is not a multiple of precision {prec}")
-        if min_transfer > 0 and amount < min_transfer:
-            out.append(f"{where}: amount {amount} is below min_transfer {min_transfer}")
-        if pool(i) != pool(j):
-            out.append(f"{where}: moves money between pools {pool(i)} and {pool(j)}")
-        unit_cost = costs.get((src[0], dst[0]), _ZERO)
-        if rec["unit_cost"] != unit_cost:
-            out.append(f"{where}: unit_cost {rec['unit_cost']} differs from the scenario's {unit_cost}")
-        if rec["cost"] != amount * unit_cost:
-            out.append(f"{where}: cost {rec['cost']} is not amount x unit_cost")
-        total_cost += amount * unit_cost
-        moved += amount
-        outflow[i] += amount
-        inflow[j] += amount
+    if min_transfer > 0:
+        mt_units = int(_CTX.divide(min_transfer, prec))
+        for t in np.flatnonzero(amount < mt_units).tolist():
+            out.append(f"transfers[{t}]: amount {tr['amount'].iat[t]} is below min_transfer {min_transfer}")
+    for t in np.flatnonzero(pool[src] != pool[dst]).tolist():
+        out.append(f"transfers[{t}]: moves money between pools {pool_of[src[t]]} and {pool_of[dst[t]]}")
+    costs = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
+    zero = Decimal(0)
+    total_cost = zero
+    if n_tr:
+        for t, (s_key, d_key, a_dec, unit_cost, cost) in enumerate(
+            zip(src_keys, dst_keys, tr["amount"].tolist(), tr["unit_cost"].tolist(), tr["cost"].tolist(), strict=True)
+        ):
+            want_unit = costs.get((s_key[0], d_key[0]), zero)
+            if unit_cost != want_unit:
+                out.append(f"transfers[{t}]: unit_cost {unit_cost} differs from the scenario's {want_unit}")
+            if cost != a_dec * want_unit:
+                out.append(f"transfers[{t}]: cost {cost} is not amount x unit_cost")
+            total_cost += a_dec * want_unit
+    gives = np.zeros(n, dtype=np.int64)
+    gets = np.zeros(n, dtype=np.int64)
+    np.add.at(gives, src, amount)
+    np.add.at(gets, dst, amount)
 
     # --- lines
-    cols = {c: table[c].tolist() for c in table.columns}
-    sums: dict[str, Decimal] = defaultdict(lambda: _ZERO)
-    pool_before: dict[tuple[str, ...], Decimal] = defaultdict(lambda: _ZERO)
-    pool_after: dict[tuple[str, ...], Decimal] = defaultdict(lambda: _ZERO)
-    for i, ln in enumerate(lines):
-        where = f"lines[{i}] ({'/'.join(x for x in key_of[i] if x)})"
-        floor = ln.floor if ln.floor is not None else ln.disbursed
-        surplus = max(ln.allocated - max(ln.capacity, floor), _ZERO)
-        holdable = ln.capacity if ln.ceiling is None else min(ln.capacity, ln.ceiling)
-        room = max(holdable - ln.allocated, _ZERO)
-        gives, gets = outflow[i], inflow[i]
-        final = ln.allocated - gives + gets
-        if gives > 0 and gets > 0:
-            out.append(f"{where}: both gives {gives} and receives {gets}")
-        if gives > surplus:
-            out.append(f"{where}: gives {gives}, more than its surplus {surplus}")
-        if gets > room:
-            out.append(f"{where}: receives {gets}, more than its room {room}")
-        if final < floor:
-            out.append(f"{where}: final {final} is below its floor {floor}")
-        if ln.ceiling is not None and final > ln.ceiling:
-            out.append(f"{where}: final {final} is above its ceiling {ln.ceiling}")
-        expected = {
-            "allocated": ln.allocated,
-            "disbursed": ln.disbursed,
-            "capacity": ln.capacity,
-            "surplus": surplus,
-            "room": room,
-            "final": final,
-            "change": final - ln.allocated,
-            "absorbable_before": min(ln.allocated, ln.capacity),
-            "absorbable_after": min(final, ln.capacity),
-        }
-        for name, value in expected.items():
-            got = cols[name][i]
-            if not isinstance(got, Decimal) or got != value:
-                out.append(f"{where}: {name} is {got}, the scenario and transfers give {value}")
-            elif not _multiple(got, prec):
-                out.append(f"{where}: {name} {got} is not a multiple of precision {prec}")
-            sums[name] += value
-        pool_before[pool(i)] += ln.allocated
-        pool_after[pool(i)] += final
+    final = allocated - gives + gets
+    checks: tuple[tuple[np.ndarray, Callable[[int], str]], ...] = (
+        ((gives > 0) & (gets > 0), lambda i: f"both gives {gives[i]} and receives {gets[i]} units"),
+        (gives > surplus, lambda i: f"gives {gives[i]} units, more than its surplus {surplus[i]}"),
+        (gets > room, lambda i: f"receives {gets[i]} units, more than its room {room[i]}"),
+        (final < floor, lambda i: f"final {final[i]} units is below its floor {floor[i]}"),
+        (has_ceiling & (final > ceiling), lambda i: f"final {final[i]} units is above its ceiling {ceiling[i]}"),
+    )
+    for mask, text in checks:
+        out += [f"{here(i)}: {text(i)}" for i in np.flatnonzero(mask).tolist()]
+    expected = {
+        "allocated": allocated,
+        "disbursed": disbursed,
+        "capacity": capacity,
+        "surplus": surplus,
+        "room": room,
+        "final": final,
+        "change": final - allocated,
+        "absorbable_before": np.minimum(allocated, capacity),
+        "absorbable_after": np.minimum(final, capacity),
+    }
+    for name, want in expected.items():
+        for i in _mismatches(table[name].tolist(), want, prec):
+            out.append(
+                f"{here(i)}: {name} is {table[name].iat[i]}, the scenario and transfers give "
+                f"{scenario.to_amount(int(want[i]))}"
+            )
 
-    for key, before in pool_before.items():
-        if pool_after[key] != before:
-            out.append(f"pool {key}: total {pool_after[key]} differs from allocated total {before}")
+    before = np.zeros(len(pool_ids), dtype=np.int64)
+    after = np.zeros(len(pool_ids), dtype=np.int64)
+    np.add.at(before, pool, allocated)
+    np.add.at(after, pool, final)
+    for p in np.flatnonzero(before != after).tolist():
+        key = list(pool_ids)[p]
+        out.append(f"pool {key}: total differs from its allocated total by {int(after[p] - before[p])} units")
 
     # --- summary arithmetic
+    def total(units: np.ndarray) -> Decimal:
+        return scenario.to_amount(int(np.sum(units, dtype=object)))
+
     s = plan.summary
-    allocated = sums["allocated"]
+    alloc_total = total(allocated)
+    ab_before, ab_after = total(expected["absorbable_before"]), total(expected["absorbable_after"])
     want_summary: dict[str, Any] = {
-        "allocated": allocated,
-        "disbursed": sums["disbursed"],
-        "absorbable_before": sums["absorbable_before"],
-        "absorbable_after": sums["absorbable_after"],
-        "lapse_before": allocated - sums["absorbable_before"],
-        "lapse_after": allocated - sums["absorbable_after"],
-        "moved": moved,
-        "transfer_count": len(records),
+        "allocated": alloc_total,
+        "disbursed": total(disbursed),
+        "absorbable_before": ab_before,
+        "absorbable_after": ab_after,
+        "lapse_before": alloc_total - ab_before,
+        "lapse_after": alloc_total - ab_after,
+        "moved": total(amount),
+        "transfer_count": n_tr,
         "transfer_cost": total_cost,
+        "rate_before": float(ab_before / alloc_total) if alloc_total else None,
+        "rate_after": float(ab_after / alloc_total) if alloc_total else None,
     }
-    for name, want in want_summary.items():
-        got = getattr(s, name)
-        if got != want:
-            out.append(f"summary.{name} is {got}, the lines and transfers give {want}")
-    if moved != sum((max(c, _ZERO) for c in (cols["change"])), _ZERO):
-        out.append("summary: money received differs from money moved")
-    for name, part in (("rate_before", "absorbable_before"), ("rate_after", "absorbable_after")):
-        got_rate = getattr(s, name)
-        want_rate = float(sums[part] / allocated) if allocated else None
-        if got_rate != want_rate:
-            out.append(f"summary.{name} is {got_rate}, expected {want_rate}")
+    for name, want_value in want_summary.items():
+        got_value = getattr(s, name)
+        if got_value != want_value:
+            out.append(f"summary.{name} is {got_value}, the lines and transfers give {want_value}")
     return out
