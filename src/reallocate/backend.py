@@ -25,13 +25,15 @@ from .formulation import Program
 __all__ = ["SolverName", "StageOutcome", "check_point", "run"]
 
 SolverName = Literal["highs", "cbc"]
-Outcome = Literal["optimal", "time_limit", "infeasible", "error"]
+Outcome = Literal["optimal", "time_limit", "node_limit", "infeasible", "error"]
 
 # Relative MIP gap 0 is what "optimal" means here; the absolute gap is far below one unit.
 _MIP_REL_GAP = 1e-9
 _MIP_ABS_GAP = 1e-7
-# Slack allowed when re-checking a solver's point (LP units; amounts are ~1..1e9).
+# Slack allowed when re-checking a solver's point: absolute (LP units) plus relative to the row's
+# terms, since MIP solvers accept integrality slack (y = 1 - 1e-7 lets x <= U y miss by U * 1e-7).
 _CHECK_TOL = 1e-5
+_CHECK_REL = 1e-6
 
 _banner_lock = threading.Lock()
 _banner_done = False
@@ -82,7 +84,8 @@ def _pulp_status(model_status: Any, has_point: bool) -> tuple[int, int]:
         return pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible
     if model_status == S.kUnbounded:
         return pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded
-    if model_status in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kObjectiveBound, S.kObjectiveTarget):
+    limits = (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit, S.kObjectiveBound, S.kObjectiveTarget)
+    if model_status in limits:
         if has_point:
             return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
         return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
@@ -204,25 +207,26 @@ def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL) -> str
         k = int(np.flatnonzero((x < program.lower - tol) | (x > program.upper + tol))[0])
         return f"column {k} = {x[k]:.9g} is outside [{program.lower[k]:.9g}, {program.upper[k]:.9g}]"
     ints = program.integer
-    if ints.any() and np.any(np.abs(x[ints] - np.rint(x[ints])) > 1e-6):
+    if ints.any() and np.any(np.abs(x[ints] - np.rint(x[ints])) > 1e-5):
         return "an integer column has a fractional value"
     if program.num_rows:
         prod = program.value * x[program.col_index]
         row_of = np.repeat(np.arange(program.num_rows), np.diff(program.row_start))
         act = np.bincount(row_of, weights=prod, minlength=program.num_rows)
-        scale = 1.0 + np.bincount(row_of, weights=np.abs(prod), minlength=program.num_rows) * 1e-9
+        slack = tol + _CHECK_REL * np.bincount(row_of, weights=np.abs(prod), minlength=program.num_rows)
         gap = act - program.row_rhs
-        bad = ((program.row_sense == -1) & (gap > tol * scale)) | ((program.row_sense == 1) & (gap < -tol * scale))
-        bad |= (program.row_sense == 0) & (np.abs(gap) > tol * scale)
+        bad = ((program.row_sense == -1) & (gap > slack)) | ((program.row_sense == 1) & (gap < -slack))
+        bad |= (program.row_sense == 0) & (np.abs(gap) > slack)
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             return f"row {r} is violated by {gap[r]:.3g}"
     return None
 
 
-def run(program: Program, solver: SolverName, time_limit: float | None) -> StageOutcome:
+def run(program: Program, solver: SolverName, time_limit: float | None, node_limit: int | None = None) -> StageOutcome:
     """Solve ``program`` once (one LpProblem) and map the answer to optimal / time_limit /
-    infeasible / error. ``values`` is set only for a point that passed :func:`check_point`."""
+    node_limit / infeasible / error. ``values`` is set only for a point that passed
+    :func:`check_point`. ``node_limit`` caps branch-and-bound nodes (deterministic effort)."""
     began = time.perf_counter()
     prob, variables = _to_pulp(program)
     modelled = time.perf_counter() - began
@@ -234,8 +238,12 @@ def run(program: Program, solver: SolverName, time_limit: float | None) -> Stage
         opts["gapAbs"] = _MIP_ABS_GAP
     engine: Any
     if solver == "highs":
+        if node_limit is not None and program.is_mip:
+            opts["mip_max_nodes"] = int(node_limit)
         engine = _HiGHS(program, variables, **opts)
     elif solver == "cbc":
+        if node_limit is not None and program.is_mip:
+            opts["maxNodes"] = int(node_limit)
         engine = pulp.COIN_CMD(path=pulp.apis.coin_api.pulp_cbc_path, **opts)
     else:  # pragma: no cover - validated by solve()
         raise ValueError(f"unknown solver {solver!r}")
@@ -265,12 +273,22 @@ def run(program: Program, solver: SolverName, time_limit: float | None) -> Stage
         [v.varValue if v.varValue is not None else lo for v, lo in zip(variables, program.lower.tolist(), strict=True)],
         dtype=np.float64,
     )
+    elapsed = time.perf_counter() - began
     if solver == "highs":
-        hit_limit = engine.model_status in ("Time limit reached", "Iteration limit reached", "Interrupted by user")
+        hit_limit = engine.model_status in (
+            "Time limit reached",
+            "Iteration limit reached",
+            "Interrupted by user",
+            "Solution limit reached",
+        )
         has_point = engine.primal_feasible
+        by_time = engine.model_status == "Time limit reached"
     else:
         hit_limit = status == pulp.LpStatusNotSolved or sol_status == pulp.LpSolutionIntegerFeasible
         has_point = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        # CBC says only "Stopped"; a stop well before the time limit was the node limit
+        by_time = node_limit is None or (time_limit is not None and elapsed >= 0.9 * time_limit)
+    limit: Outcome = "time_limit" if by_time else "node_limit"
 
     if status == pulp.LpStatusInfeasible:
         return outcome("infeasible", None, "the solver proved the stage infeasible")
@@ -280,9 +298,10 @@ def run(program: Program, solver: SolverName, time_limit: float | None) -> Stage
             return outcome("error", None, f"{solver} reported optimal but {why}")
         return outcome("optimal", raw)
     if hit_limit or (status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionIntegerFeasible):
+        what = "time limit" if limit == "time_limit" else f"node limit ({node_limit} nodes)"
         if has_point and check_point(program, raw) is None:
-            return outcome("time_limit", raw, "time limit reached; best point found kept")
-        return outcome("time_limit", None, "time limit reached before a feasible point was found")
+            return outcome(limit, raw, f"{what} reached; best point found kept (not proven optimal)")
+        return outcome(limit, None, f"{what} reached before a feasible point was found")
     name = pulp.LpStatus.get(status, str(status))
     return outcome("error", None, f"{solver} ended with status {name!r} (sol_status {sol_status})")
 

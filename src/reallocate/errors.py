@@ -48,7 +48,7 @@ class ScenarioError(ReallocateError, ValueError):
         for err in self.errors:
             where = format_location(err.get("loc", ()))
             text = f"{where}: {err.get('msg', 'invalid')}"
-            if "input" in err and not isinstance(err["input"], (dict, list, tuple)):
+            if err.get("input") is not None and not isinstance(err["input"], (dict, list, tuple)):
                 text += f" (got {err['input']!r})"
             lines.append(text)
         return lines

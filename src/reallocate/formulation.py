@@ -275,12 +275,16 @@ class Formulation:
     def pairs_in(self, stage: str) -> bool:
         return self.uses_pairs and (self.min_transfer > 0 or stage in ("cost", "count", "canonical"))
 
-    def uses_in(self, stage: str) -> bool:
-        return self.pairs_in(stage) and (self.min_transfer > 0 or stage in ("count", "canonical"))
+    def uses_in(self, stage: str, kept: list[tuple[str, float]]) -> bool:
+        """Whether the stage needs the binary "pair is used" columns."""
+        if not self.pairs_in(stage):
+            return False
+        return self.min_transfer > 0 or stage == "count" or any(name == "count" for name, _ in kept)
 
     def program(self, stage: str, kept: list[tuple[str, float]]) -> Program:
         """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``."""
         b = _Builder(stage)
+        uses = self.uses_in(stage, kept)
         s = float(self.scale)
         pairs = self.pairs_in(stage)
         lines = np.arange(self.n)
@@ -302,7 +306,7 @@ class Formulation:
             b.columns("hi", has_hi, np.zeros(has_hi.shape[0]), (self.bound[has_hi] - self.targets[has_hi]) / s)
         if pairs:
             b.columns("pair", np.arange(self.n_pairs), np.zeros(self.n_pairs), self.pair_bound / s)
-        if self.uses_in(stage):
+        if uses:
             b.columns("use", np.arange(self.n_pairs), np.zeros(self.n_pairs), np.ones(self.n_pairs), integer=True)
 
         amount_blocks = [name for name in ("lo", "hi") if name in b.blocks]
@@ -336,7 +340,7 @@ class Formulation:
                 [*(np.ones(b.index[name].shape[0]) for name in amount_blocks), -np.ones(2 * self.n_pairs)]
             )
             b.row_block(rows, cols, vals, self.n, EQ, 0.0)
-        if self.uses_in(stage):
+        if uses:
             p0, u0 = b.blocks["pair"][0], b.blocks["use"][0]
             k = np.arange(self.n_pairs)
             # pair <= bound * use

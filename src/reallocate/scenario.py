@@ -8,6 +8,7 @@ of ``precision``, which is what the optimiser works on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,9 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -55,6 +59,17 @@ _EXACT = Context(prec=80)
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 """A money amount: a finite decimal >= 0, given as a JSON number or string."""
 
+
+def _not_bool(value: Any) -> Any:
+    # JSON true/false are not numbers; pydantic would read them as 1.0 / 0.0
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a number, not a boolean")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
+"""A finite number >= 0 (weights, costs)."""
+
 PoolAttribute = Literal["locality", "program", "fund", "component"]
 Share = Literal["proportional", "priority"]
 
@@ -68,10 +83,8 @@ class Locality(BaseModel):
 
     id: str = Field(min_length=1, description="Identifier used by lines and transfer costs.")
     name: str | None = Field(default=None, description="Display name, e.g. 'Nam Trà My'.")
-    weight: float = Field(
+    weight: Number = Field(
         default=1.0,
-        ge=0,
-        allow_inf_nan=False,
         description="Priority weight: with 'priority' rules, higher weight receives first and gives last.",
     )
     tags: dict[str, str | int | float | bool] = Field(
@@ -131,11 +144,11 @@ class Rules(BaseModel):
 class TransferCost(BaseModel):
     """Cost per unit moved from one locality to another (default 0 for pairs not listed)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
-    cost: float = Field(ge=0, allow_inf_nan=False)
+    cost: Number = Field(description="Cost per unit moved (in the scenario unit).")
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,7 +222,9 @@ class Scenario(BaseModel):
     localities: tuple[Locality, ...] | None = Field(
         default=None, description="Optional: names, weights and tags of localities."
     )
-    lines: tuple[Line, ...] = Field(min_length=1, description="Allocation lines; at least one.")
+    # "at least one line" is a cross-field check (pydantic's min_length would also fire when every
+    # line is invalid, hiding the real problems); the schema still says minItems 1.
+    lines: tuple[Line, ...] = Field(description="Allocation lines; at least one.", json_schema_extra={"minItems": 1})
     rules: Rules = Field(default_factory=Rules)
     transfer_costs: tuple[TransferCost, ...] | None = Field(
         default=None, description="Optional cost per unit moved between localities."
@@ -217,257 +232,39 @@ class Scenario(BaseModel):
 
     _table: LineTable | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        # equal inputs are equal scenarios (the cached line table is derived, not compared)
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
     # ----------------------------------------------------------------------------------- checks
-    @model_validator(mode="after")
-    def _check(self) -> Scenario:
-        issues: list[InitErrorDetails] = []
-        precision = self.precision
-        n = len(self.lines)
-        cols: dict[str, list[int]] = {f: [0] * n for f in AMOUNT_FIELDS}
-        has_floor = has_ceiling = np.zeros(n, dtype=bool)
-        unit_one = precision == 1
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        """Field checks (pydantic) and cross-field checks (ours), all reported together.
 
-        for f in AMOUNT_FIELDS:
-            values: list[Decimal | None] = [getattr(line, f) for line in self.lines]
-            units = cols[f]
-            for i, v in enumerate(values):
-                if v is None:
-                    continue
-                u: int | None
-                if unit_one:
-                    u = int(v)
-                    if u != v:
-                        u = None
-                else:
-                    u = _units(v, precision)
-                if u is None:
-                    issues.append(
-                        _issue(
-                            ("lines", i, f),
-                            "not_multiple_of_precision",
-                            f"{f} {_fmt(v)} is not a multiple of precision {_fmt(precision)}",
-                            str(v),
-                        )
-                    )
-                    u = 0
-                elif u >= _MAX_UNITS:
-                    issues.append(
-                        _issue(
-                            ("lines", i, f),
-                            "amount_too_large",
-                            f"{f} {_fmt(v)} is too large: it must stay below 2^62 units of precision "
-                            f"{_fmt(precision)} (use a larger precision or unit)",
-                            str(v),
-                        )
-                    )
-                    u = 0
-                units[i] = u
-            if f == "floor":
-                has_floor = np.array([v is not None for v in values], dtype=bool)
-            elif f == "ceiling":
-                has_ceiling = np.array([v is not None for v in values], dtype=bool)
-
-        allocated = np.array(cols["allocated"], dtype=np.int64)
-        disbursed = np.array(cols["disbursed"], dtype=np.int64)
-        capacity = np.array(cols["capacity"], dtype=np.int64)
-        floor_given = np.array(cols["floor"], dtype=np.int64)
-        ceiling_given = np.array(cols["ceiling"], dtype=np.int64)
-        floor = np.where(has_floor, floor_given, disbursed)
-
-        def relation(mask: np.ndarray, field: str, kind: str, text: str) -> None:
-            for i in np.flatnonzero(mask):
-                line = self.lines[int(i)]
-                value = getattr(line, field)
-                issues.append(_issue(("lines", int(i), field), kind, text.format(line=line, v=_fmt(value)), str(value)))
-
-        relation(
-            disbursed > allocated,
-            "disbursed",
-            "disbursed_above_allocated",
-            "disbursed {v} exceeds allocated {line.allocated}",
-        )
-        relation(
-            capacity < disbursed,
-            "capacity",
-            "capacity_below_disbursed",
-            "capacity {v} is below disbursed {line.disbursed}",
-        )
-        relation(
-            has_floor & (floor_given < disbursed),
-            "floor",
-            "floor_below_disbursed",
-            "floor {v} is below disbursed {line.disbursed}",
-        )
-        relation(
-            has_floor & (floor_given > allocated),
-            "floor",
-            "floor_above_allocated",
-            "floor {v} exceeds allocated {line.allocated}",
-        )
-        relation(
-            has_ceiling & (ceiling_given < allocated),
-            "ceiling",
-            "ceiling_below_allocated",
-            "ceiling {v} is below allocated {line.allocated}",
-        )
-
-        # Totals must stay exact in int64 arithmetic.
-        for f, arr in (("allocated", allocated), ("capacity", capacity)):
-            total = int(np.sum(arr, dtype=object))
-            if total >= _MAX_UNITS:
-                issues.append(
-                    _issue(
-                        ("lines",),
-                        "amount_too_large",
-                        f"total {f} is too large: it must stay below 2^62 units of precision "
-                        f"{_fmt(precision)} (use a larger precision or unit)",
-                        None,
-                    )
-                )
-
-        # Keys unique.
-        first_seen: dict[tuple[str, str, str, str], int] = {}
-        keys = list(
-            zip(
-                *([getattr(line, a) for line in self.lines] for a in LINE_KEYS),
-                strict=True,
-            )
-        )
-        for i, k in enumerate(keys):
-            if k in first_seen:
-                issues.append(
-                    _issue(
-                        ("lines", i),
-                        "duplicate_line",
-                        f"duplicate line {'/'.join(x for x in k if x)}: same (locality, program, "
-                        f"fund, component) as lines[{first_seen[k]}]",
-                        None,
-                    )
-                )
-            else:
-                first_seen[k] = i
-
-        # Localities.
-        known: set[str]
-        if self.localities is not None:
-            seen_ids: dict[str, int] = {}
-            for j, loc in enumerate(self.localities):
-                if loc.id in seen_ids:
-                    issues.append(
-                        _issue(
-                            ("localities", j, "id"),
-                            "duplicate_locality",
-                            f"duplicate locality id {loc.id!r} (also localities[{seen_ids[loc.id]}])",
-                            loc.id,
-                        )
-                    )
-                else:
-                    seen_ids[loc.id] = j
-            known = set(seen_ids)
-            for i, line in enumerate(self.lines):
-                if line.locality not in known:
-                    issues.append(
-                        _issue(
-                            ("lines", i, "locality"),
-                            "unknown_locality",
-                            f"locality {line.locality!r} is not listed in localities",
-                            line.locality,
-                        )
-                    )
-        else:
-            known = {line.locality for line in self.lines}
-
-        # Rules.
-        seen_attr: set[str] = set()
-        for pos, attr in enumerate(self.rules.pool_by):
-            if attr in seen_attr:
-                issues.append(
-                    _issue(("rules", "pool_by", pos), "duplicate_pool_by", f"pool_by names {attr!r} twice", attr)
-                )
-            seen_attr.add(attr)
-        mt = self.rules.min_transfer
-        if _units(mt, precision) is None:
-            issues.append(
-                _issue(
-                    ("rules", "min_transfer"),
-                    "not_multiple_of_precision",
-                    f"min_transfer {_fmt(mt)} is not a multiple of precision {_fmt(precision)}",
-                    str(mt),
-                )
-            )
-
-        # Transfer costs.
-        if self.transfer_costs is not None:
-            pairs: dict[tuple[str, str], int] = {}
-            for j, tc in enumerate(self.transfer_costs):
-                for field, value in (("from", tc.from_), ("to", tc.to)):
-                    if value not in known:
-                        issues.append(
-                            _issue(
-                                ("transfer_costs", j, field),
-                                "unknown_locality",
-                                f"{field} locality {value!r} is not a locality of this scenario",
-                                value,
-                            )
-                        )
-                pair = (tc.from_, tc.to)
-                if pair in pairs:
-                    issues.append(
-                        _issue(
-                            ("transfer_costs", j),
-                            "duplicate_transfer_cost",
-                            f"duplicate cost for {tc.from_!r} -> {tc.to!r} (also transfer_costs[{pairs[pair]}])",
-                            None,
-                        )
-                    )
-                else:
-                    pairs[pair] = j
-
+        When some fields are invalid, the cross-field checks still run on every part that is valid
+        on its own (each line, locality, rule), so one bad amount never hides a duplicate line.
+        """
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            field_errors = exc.errors(include_url=False)
+            bad = {tuple(e["loc"][:3]) for e in field_errors}
+            parts = _Parts.from_raw(data)
+            extra = _cross_checks(parts, bad)[0] if parts is not None else []
+            if not extra:
+                raise
+            raise ValidationError.from_exception_data(
+                cls.__name__, [*(_reissue(e) for e in field_errors), *extra]
+            ) from None
+        issues, table = _cross_checks(_Parts.from_model(model), set())
         if issues:
-            raise ValidationError.from_exception_data("Scenario", issues)
-
-        self._table = self._build_table(keys, allocated, disbursed, capacity, floor, ceiling_given, has_ceiling)
-        return self
-
-    def _build_table(
-        self,
-        keys: list[tuple[str, str, str, str]],
-        allocated: np.ndarray,
-        disbursed: np.ndarray,
-        capacity: np.ndarray,
-        floor: np.ndarray,
-        ceiling: np.ndarray,
-        has_ceiling: np.ndarray,
-    ) -> LineTable:
-        holdable = np.where(has_ceiling, np.minimum(capacity, ceiling), capacity)
-        surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
-        room = np.maximum(holdable - allocated, 0)
-
-        positions = [LINE_KEYS.index(a) for a in self.rules.pool_by]
-        pool_index: dict[tuple[str, ...], int] = {}
-        pool = np.array(
-            [pool_index.setdefault(tuple(k[p] for p in positions), len(pool_index)) for k in keys], dtype=np.int64
-        )
-        loc_index: dict[str, int] = {}
-        for loc in self.localities or ():
-            loc_index.setdefault(loc.id, len(loc_index))
-        locality = np.array([loc_index.setdefault(k[0], len(loc_index)) for k in keys], dtype=np.int64)
-        loc_weight = np.ones(len(loc_index), dtype=np.float64)
-        for loc in self.localities or ():
-            loc_weight[loc_index[loc.id]] = loc.weight
-        return LineTable(
-            allocated=allocated,
-            disbursed=disbursed,
-            capacity=capacity,
-            floor=floor,
-            surplus=surplus,
-            room=room,
-            pool=pool,
-            pool_keys=list(pool_index),
-            locality=locality,
-            locality_ids=list(loc_index),
-            weight=loc_weight[locality],
-        )
+            raise ValidationError.from_exception_data(cls.__name__, issues)
+        assert table is not None
+        model._table = table
+        return model
 
     # ------------------------------------------------------------------------------ accessors
     @property
@@ -582,6 +379,363 @@ class Scenario(BaseModel):
         from ._json import dumps
 
         return dumps(self.model_dump(by_alias=True, exclude_none=True), indent=indent)
+
+
+def _reissue(err: Any) -> InitErrorDetails:
+    """A pydantic error (as reported) back into an error that can be raised again."""
+    detail: dict[str, Any] = {"type": err["type"], "loc": tuple(err["loc"]), "input": err.get("input")}
+    if err.get("ctx"):
+        detail["ctx"] = err["ctx"]
+    if err["type"] in ("value_error", "assertion_error") or ("ctx" not in detail and err["type"] not in _KNOWN):
+        return _issue(tuple(err["loc"]), err["type"], err["msg"], err.get("input"))
+    return detail  # type: ignore[return-value]
+
+
+# pydantic error types that can be re-raised by name without a context
+_KNOWN = {
+    "missing",
+    "extra_forbidden",
+    "finite_number",
+    "decimal_parsing",
+    "decimal_type",
+    "string_type",
+    "float_parsing",
+    "float_type",
+    "list_type",
+    "tuple_type",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "bool_type",
+    "int_type",
+    "json_invalid",
+}
+
+
+@dataclass
+class _Parts:
+    """The parts of a scenario that are valid on their own (``None`` when absent or invalid)."""
+
+    precision: Decimal | None
+    lines: list[tuple[int, Line]]
+    n_lines: int
+    localities: list[tuple[int, Locality]] | None
+    locality_ids: set[str]
+    rules: Rules | None
+    transfer_costs: list[tuple[int, TransferCost]]
+
+    @classmethod
+    def from_model(cls, m: Scenario) -> _Parts:
+        return cls(
+            precision=m.precision,
+            lines=list(enumerate(m.lines)),
+            n_lines=len(m.lines),
+            localities=None if m.localities is None else list(enumerate(m.localities)),
+            locality_ids=set(),
+            rules=m.rules,
+            transfer_costs=list(enumerate(m.transfer_costs or ())),
+        )
+
+    @classmethod
+    def from_raw(cls, data: Any) -> _Parts | None:
+        if isinstance(data, Scenario):
+            return cls.from_model(data)
+        if not isinstance(data, Mapping):
+            return None
+
+        def each(raw: Any, model: type[BaseModel]) -> tuple[list[tuple[int, Any]], int] | None:
+            if not isinstance(raw, (list, tuple)):
+                return None
+            good = []
+            for i, item in enumerate(raw):
+                with contextlib.suppress(ValidationError):
+                    good.append((i, model.model_validate(item)))
+            return good, len(raw)
+
+        try:
+            precision: Decimal | None = _PRECISION.validate_python(data.get("precision", Decimal(1)))
+        except ValidationError:
+            precision = None
+        lines = each(data.get("lines"), Line) or ([], -1)
+        raw_locs = data.get("localities")
+        locs = each(raw_locs, Locality) if raw_locs is not None else None
+        ids = (
+            {r.get("id") for r in raw_locs if isinstance(r, Mapping) and isinstance(r.get("id"), str)}
+            if isinstance(raw_locs, (list, tuple))
+            else set()
+        )
+        try:
+            rules: Rules | None = Rules.model_validate(data.get("rules", {}))
+        except ValidationError:
+            rules = None
+        costs = each(data.get("transfer_costs") or [], TransferCost) or ([], 0)
+        return cls(
+            precision=precision,
+            lines=lines[0],
+            n_lines=lines[1],
+            localities=None if locs is None else locs[0],
+            locality_ids={str(i) for i in ids},
+            rules=rules,
+            transfer_costs=costs[0],
+        )
+
+
+_PRECISION: TypeAdapter[Decimal] = TypeAdapter(Annotated[Decimal, Field(gt=0, allow_inf_nan=False)])
+
+
+def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitErrorDetails], LineTable | None]:
+    """Every rule that spans fields, lines or tables. ``bad`` holds the locations pydantic already
+    rejected (those fields are not checked again). Returns the problems, and the line table when
+    there are none."""
+    issues: list[InitErrorDetails] = []
+    if parts.n_lines == 0:
+        issues.append(_issue(("lines",), "too_short", "at least one line is required", []))
+    precision = parts.precision
+    lines = parts.lines
+    n = len(lines)
+    pos = [i for i, _ in lines]
+    cols: dict[str, list[int]] = {f: [0] * n for f in AMOUNT_FIELDS}
+    unusable = np.zeros(n, dtype=bool)  # a field of the line is not a valid number of units
+    given: dict[str, np.ndarray] = {}
+    for f in AMOUNT_FIELDS:
+        values: list[Decimal | None] = [getattr(line, f) for _, line in lines]
+        given[f] = np.array([v is not None for v in values], dtype=bool)
+        if precision is None:
+            continue
+        units = cols[f]
+        unit_one = precision == 1
+        for k, v in enumerate(values):
+            if v is None:
+                continue
+            u: int | None
+            if unit_one:
+                u = int(v)
+                if u != v:
+                    u = None
+            else:
+                u = _units(v, precision)
+            where = ("lines", pos[k], f)
+            if u is None:
+                issues.append(
+                    _issue(
+                        where,
+                        "not_multiple_of_precision",
+                        f"{f} {_fmt(v)} is not a multiple of precision {_fmt(precision)}",
+                        str(v),
+                    )
+                )
+                unusable[k] = True
+            elif u >= _MAX_UNITS:
+                issues.append(
+                    _issue(
+                        where,
+                        "amount_too_large",
+                        f"{f} {_fmt(v)} is too large: it must stay below 2^62 units of precision "
+                        f"{_fmt(precision)} (use a larger precision or unit)",
+                        str(v),
+                    )
+                )
+                unusable[k] = True
+            else:
+                units[k] = u
+
+    allocated = np.array(cols["allocated"], dtype=np.int64)
+    disbursed = np.array(cols["disbursed"], dtype=np.int64)
+    capacity = np.array(cols["capacity"], dtype=np.int64)
+    floor_given = np.array(cols["floor"], dtype=np.int64)
+    ceiling_given = np.array(cols["ceiling"], dtype=np.int64)
+    floor = np.where(given["floor"], floor_given, disbursed)
+    usable = ~unusable if precision is not None else np.zeros(n, dtype=bool)
+
+    def relation(mask: np.ndarray, field: str, kind: str, text: str) -> None:
+        for k in np.flatnonzero(mask & usable).tolist():
+            line = lines[k][1]
+            value = getattr(line, field)
+            issues.append(_issue(("lines", pos[k], field), kind, text.format(line=line, v=_fmt(value)), str(value)))
+
+    relation(
+        disbursed > allocated,
+        "disbursed",
+        "disbursed_above_allocated",
+        "disbursed {v} exceeds allocated {line.allocated}",
+    )
+    relation(
+        capacity < disbursed, "capacity", "capacity_below_disbursed", "capacity {v} is below disbursed {line.disbursed}"
+    )
+    relation(
+        given["floor"] & (floor_given < disbursed),
+        "floor",
+        "floor_below_disbursed",
+        "floor {v} is below disbursed {line.disbursed}",
+    )
+    relation(
+        given["floor"] & (floor_given > allocated),
+        "floor",
+        "floor_above_allocated",
+        "floor {v} exceeds allocated {line.allocated}",
+    )
+    relation(
+        given["ceiling"] & (ceiling_given < allocated),
+        "ceiling",
+        "ceiling_below_allocated",
+        "ceiling {v} is below allocated {line.allocated}",
+    )
+
+    # Totals must stay exact in int64 arithmetic.
+    if precision is not None:
+        for f, arr in (("allocated", allocated), ("capacity", capacity)):
+            if int(np.sum(arr, dtype=object)) >= _MAX_UNITS:
+                issues.append(
+                    _issue(
+                        ("lines",),
+                        "amount_too_large",
+                        f"total {f} is too large: it must stay below 2^62 units of precision "
+                        f"{_fmt(precision)} (use a larger precision or unit)",
+                        None,
+                    )
+                )
+
+    # Keys unique.
+    keys = list(zip(*([getattr(line, a) for _, line in lines] for a in LINE_KEYS), strict=True)) if n else []
+    first_seen: dict[tuple[str, ...], int] = {}
+    for k, key in enumerate(keys):
+        if key in first_seen:
+            issues.append(
+                _issue(
+                    ("lines", pos[k]),
+                    "duplicate_line",
+                    f"duplicate line {'/'.join(x for x in key if x)}: same (locality, program, fund, component) "
+                    f"as lines[{first_seen[key]}]",
+                    None,
+                )
+            )
+        else:
+            first_seen[key] = pos[k]
+
+    # Localities.
+    if parts.localities is not None:
+        seen_ids: dict[str, int] = {}
+        for j, loc in parts.localities:
+            if loc.id in seen_ids:
+                issues.append(
+                    _issue(
+                        ("localities", j, "id"),
+                        "duplicate_locality",
+                        f"duplicate locality id {loc.id!r} (also localities[{seen_ids[loc.id]}])",
+                        loc.id,
+                    )
+                )
+            else:
+                seen_ids[loc.id] = j
+        known = set(seen_ids) | parts.locality_ids
+        for i, line in lines:
+            if line.locality not in known:
+                issues.append(
+                    _issue(
+                        ("lines", i, "locality"),
+                        "unknown_locality",
+                        f"locality {line.locality!r} is not listed in localities",
+                        line.locality,
+                    )
+                )
+    else:
+        known = {line.locality for _, line in lines}
+
+    # Rules.
+    if parts.rules is not None:
+        seen_attr: set[str] = set()
+        for p_, attr in enumerate(parts.rules.pool_by):
+            if attr in seen_attr:
+                issues.append(
+                    _issue(("rules", "pool_by", p_), "duplicate_pool_by", f"pool_by names {attr!r} twice", attr)
+                )
+            seen_attr.add(attr)
+        mt = parts.rules.min_transfer
+        if precision is not None and _units(mt, precision) is None:
+            issues.append(
+                _issue(
+                    ("rules", "min_transfer"),
+                    "not_multiple_of_precision",
+                    f"min_transfer {_fmt(mt)} is not a multiple of precision {_fmt(precision)}",
+                    str(mt),
+                )
+            )
+
+    # Transfer costs.
+    pairs: dict[tuple[str, str], int] = {}
+    for j, tc in parts.transfer_costs:
+        for field, value in (("from", tc.from_), ("to", tc.to)):
+            if value not in known:
+                issues.append(
+                    _issue(
+                        ("transfer_costs", j, field),
+                        "unknown_locality",
+                        f"{field} locality {value!r} is not a locality of this scenario",
+                        value,
+                    )
+                )
+        pair = (tc.from_, tc.to)
+        if pair in pairs:
+            issues.append(
+                _issue(
+                    ("transfer_costs", j),
+                    "duplicate_transfer_cost",
+                    f"duplicate cost for {tc.from_!r} -> {tc.to!r} (also transfer_costs[{pairs[pair]}])",
+                    None,
+                )
+            )
+        else:
+            pairs[pair] = j
+
+    if issues or parts.rules is None or precision is None:
+        return issues, None
+    localities = [loc for _, loc in parts.localities] if parts.localities is not None else None
+    table = _build_table(
+        keys, localities, parts.rules, allocated, disbursed, capacity, floor, ceiling_given, given["ceiling"]
+    )
+    return issues, table
+
+
+def _build_table(
+    keys: list[tuple[str, ...]],
+    localities: list[Locality] | None,
+    rules: Rules,
+    allocated: np.ndarray,
+    disbursed: np.ndarray,
+    capacity: np.ndarray,
+    floor: np.ndarray,
+    ceiling: np.ndarray,
+    has_ceiling: np.ndarray,
+) -> LineTable:
+    holdable = np.where(has_ceiling, np.minimum(capacity, ceiling), capacity)
+    surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
+    room = np.maximum(holdable - allocated, 0)
+
+    positions = [LINE_KEYS.index(a) for a in rules.pool_by]
+    pool_index: dict[tuple[str, ...], int] = {}
+    pool = np.array(
+        [pool_index.setdefault(tuple(k[p] for p in positions), len(pool_index)) for k in keys], dtype=np.int64
+    )
+    loc_index: dict[str, int] = {}
+    for loc in localities or ():
+        loc_index.setdefault(loc.id, len(loc_index))
+    locality = np.array([loc_index.setdefault(k[0], len(loc_index)) for k in keys], dtype=np.int64)
+    loc_weight = np.ones(len(loc_index), dtype=np.float64)
+    for loc in localities or ():
+        loc_weight[loc_index[loc.id]] = loc.weight
+    return LineTable(
+        allocated=allocated,
+        disbursed=disbursed,
+        capacity=capacity,
+        floor=floor,
+        surplus=surplus,
+        room=room,
+        pool=pool,
+        pool_keys=list(pool_index),
+        locality=locality,
+        locality_ids=list(loc_index),
+        weight=loc_weight[locality],
+    )
 
 
 def _frame_records(

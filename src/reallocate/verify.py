@@ -25,24 +25,22 @@ _CTX = Context(prec=80)
 _LIMIT = 2**62
 
 
-class _NotUnitsError(ValueError):
-    def __init__(self, position: int, value: Any) -> None:
-        self.position = position
-        self.value = value
-
-
-def _units(values: Iterable[Any], precision: Decimal) -> np.ndarray:
-    """Exact whole units of ``precision``; raises _NotUnitsError at the first value that is not."""
+def _units(values: Iterable[Any], precision: Decimal) -> tuple[np.ndarray, list[int]]:
+    """Exact whole units of ``precision``, and the positions of values that are not (set to 0)."""
     out = []
+    bad = []
     for k, v in enumerate(values):
-        if not isinstance(v, Decimal) or not v.is_finite():
-            raise _NotUnitsError(k, v)
-        q = _CTX.divide(v, precision)
-        i = int(q)
-        if i != q or abs(i) >= _LIMIT:
-            raise _NotUnitsError(k, v)
+        i = 0
+        if isinstance(v, Decimal) and v.is_finite():
+            q = _CTX.divide(v, precision)
+            i = int(q)
+            if i != q or abs(i) >= _LIMIT:
+                bad.append(k)
+                i = 0
+        else:
+            bad.append(k)
         out.append(i)
-    return np.array(out, dtype=np.int64)
+    return np.array(out, dtype=np.int64), bad
 
 
 def _scenario_units(values: Iterable[Decimal], precision: Decimal) -> np.ndarray:
@@ -112,10 +110,13 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
         out.append(f"transfers[{t}]: names a line that is not in the scenario ({src_keys[t]} -> {dst_keys[t]})")
     if out:
         return out
-    try:
-        amount = _units(tr["amount"].tolist(), prec) if n_tr else np.zeros(0, dtype=np.int64)
-    except _NotUnitsError as bad:
-        return [f"transfers[{bad.position}]: amount {bad.value!r} is not a whole multiple of precision {prec}"]
+    amount, bad_amounts = _units(tr["amount"].tolist(), prec)
+    for t in bad_amounts:
+        value = tr["amount"].iat[t]
+        why = f"is not a multiple of precision {prec}" if isinstance(value, Decimal) else "is not an exact decimal"
+        out.append(f"transfers[{t}]: amount {value} {why}")
+    if bad_amounts:
+        return out
     for t in np.flatnonzero(amount <= 0).tolist():
         out.append(f"transfers[{t}]: amount {tr['amount'].iat[t]} is not positive")
     for t in np.flatnonzero(src == dst).tolist():
@@ -152,12 +153,16 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
 
     # --- lines
     final = allocated - gives + gets
+
+    def amt(units: np.ndarray, i: int) -> str:
+        return f"{scenario.to_amount(int(units[i]))}"
+
     checks: tuple[tuple[np.ndarray, Callable[[int], str]], ...] = (
-        ((gives > 0) & (gets > 0), lambda i: f"both gives {gives[i]} and receives {gets[i]} units"),
-        (gives > surplus, lambda i: f"gives {gives[i]} units, more than its surplus {surplus[i]}"),
-        (gets > room, lambda i: f"receives {gets[i]} units, more than its room {room[i]}"),
-        (final < floor, lambda i: f"final {final[i]} units is below its floor {floor[i]}"),
-        (has_ceiling & (final > ceiling), lambda i: f"final {final[i]} units is above its ceiling {ceiling[i]}"),
+        ((gives > 0) & (gets > 0), lambda i: f"both gives {amt(gives, i)} and receives {amt(gets, i)}"),
+        (gives > surplus, lambda i: f"gives {amt(gives, i)}, more than its surplus {amt(surplus, i)}"),
+        (gets > room, lambda i: f"receives {amt(gets, i)}, more than its room {amt(room, i)}"),
+        (final < floor, lambda i: f"final {amt(final, i)} is below its floor {amt(floor, i)}"),
+        (has_ceiling & (final > ceiling), lambda i: f"final {amt(final, i)} is above its ceiling {amt(ceiling, i)}"),
     )
     for mask, text in checks:
         out += [f"{here(i)}: {text(i)}" for i in np.flatnonzero(mask).tolist()]
@@ -185,7 +190,8 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
     np.add.at(after, pool, final)
     for p in np.flatnonzero(before != after).tolist():
         key = list(pool_ids)[p]
-        out.append(f"pool {key}: total differs from its allocated total by {int(after[p] - before[p])} units")
+        diff = scenario.to_amount(int(after[p] - before[p]))
+        out.append(f"pool {key}: total differs from its allocated total by {diff} {scenario.unit}")
 
     # --- summary arithmetic
     def total(units: np.ndarray) -> Decimal:

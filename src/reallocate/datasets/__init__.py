@@ -13,19 +13,24 @@ from typing import Any
 
 from ..scenario import Rules, Scenario
 
-__all__ = ["quang_nam_2023", "sources"]
+__all__ = ["programs", "quang_nam_2023", "sources"]
 
-_PACKAGE = "reallocate.datasets.quang_nam_2023"
+# Data files live in a folder whose name is not a Python identifier, so it can never shadow the
+# function ``quang_nam_2023`` as a sub-package would.
+_FOLDER = ("data", "quang-nam-2023")
+
+
+def _text(name: str) -> str:
+    return resources.files(__name__).joinpath(*_FOLDER, name).read_text(encoding="utf-8")
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    text = resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    return list(csv.DictReader(_text(name).splitlines()))
 
 
 def sources() -> str:
     """The dataset's SOURCES note: what is published, what is synthetic."""
-    return resources.files(_PACKAGE).joinpath("SOURCES.md").read_text(encoding="utf-8")
+    return _text("SOURCES.md")
 
 
 def programs() -> dict[str, str]:
