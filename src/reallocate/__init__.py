@@ -18,7 +18,7 @@ from .errors import (
 )
 from .plan import Plan, StageReport, Summary
 from .scenario import Line, Locality, Rules, Scenario, TransferCost, load
-from .solve import SOLVERS, solve
+from .solving import SOLVERS, solve
 
 __version__ = "0.1.0"
 

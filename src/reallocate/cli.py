@@ -20,7 +20,7 @@ from .errors import ReallocateError, ScenarioError
 from .plan import Plan
 from .report import describe_scenario, text_report
 from .scenario import Scenario, load
-from .solve import SOLVERS, solve
+from .solving import SOLVERS, solve
 
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -20,11 +20,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from .formulation import Formulation, Program, apportion
+from .formulation import Formulation, Program, apportion, snap_tolerance
 
 __all__ = ["Moves", "derive_transfers", "exact_moves"]
-
-_SNAP = 1e-5  # LP units
 
 
 class Moves:
@@ -38,10 +36,9 @@ class Moves:
 
 def exact_moves(form: Formulation, program: Program, x: np.ndarray) -> Moves:
     s = float(form.scale)
-    tol = _SNAP * s
     if program.has("pair"):
         units = x[program.block("pair")] * s
-        pair_units = _round_pairs(form, units, tol)
+        pair_units = _round_pairs(form, units, snap_tolerance(units, form.scale))
         amount = np.zeros(form.n, dtype=np.int64)
         np.add.at(amount, form.pair_donor, pair_units)
         np.add.at(amount, form.pair_recipient, pair_units)
@@ -50,11 +47,11 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray) -> Moves:
         return Moves(amount, transfers)
 
     raw = form.amounts(program, x)
-    amount = _round_lines(form, raw, tol)
+    amount = _round_lines(form, raw, snap_tolerance(raw, form.scale))
     return Moves(amount, derive_transfers(form, amount))
 
 
-def _round_lines(form: Formulation, raw: np.ndarray, tol: float) -> np.ndarray:
+def _round_lines(form: Formulation, raw: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
     raw = np.clip(raw, 0.0, form.bound.astype(np.float64))
     amount = np.rint(raw).astype(np.int64)
     close = np.abs(raw - amount) <= tol
@@ -112,7 +109,7 @@ def _apportion_values(total: int, values: np.ndarray, bounds: np.ndarray) -> np.
     return np.array(share, dtype=np.int64)
 
 
-def _round_pairs(form: Formulation, units: np.ndarray, tol: float) -> np.ndarray:
+def _round_pairs(form: Formulation, units: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
     units = np.clip(units, 0.0, form.pair_bound.astype(np.float64))
     whole = np.rint(units)
     fractional = np.flatnonzero(np.abs(units - whole) > tol)

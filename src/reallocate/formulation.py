@@ -33,7 +33,7 @@ import numpy as np
 
 from .scenario import Scenario
 
-__all__ = ["STAGES", "Formulation", "Program", "apportion"]
+__all__ = ["STAGES", "Formulation", "Program", "apportion", "snap_tolerance", "stage_tolerance"]
 
 #: Stage names, in lexicographic order of importance.
 STAGES: tuple[str, ...] = ("absorb", "share", "cost", "count", "canonical")
@@ -447,6 +447,8 @@ class Formulation:
             don = members[~self.is_recipient[members]]
             top = min(int(self.bound[rec].sum()), int(self.bound[don].sum()))
             total = min(max(int(np.floor(moved[p] + 0.5)), 0), top)
+            if abs(float(moved[p]) - top) <= snap_tolerance(float(top), self.scale):
+                total = top  # the solver's last digits are noise: the pool moves all it can
             targets[rec] = _fill(total, self.bound[rec], self.weight[rec], self.recipients_rule, highest_first=True)
             targets[don] = _fill(total, self.bound[don], self.weight[don], self.donors_rule, highest_first=False)
         self.targets = targets
@@ -469,6 +471,13 @@ def _fill(total: int, bounds: np.ndarray, weight: np.ndarray, rule: str, *, high
         if left == 0:
             break
     return out
+
+
+def snap_tolerance(value: np.ndarray | float, scale: int) -> np.ndarray | float:
+    """How far (in integer units) a solver value may sit from a whole number or target and still be
+    read as it: LP tolerances (~1e-7 in LP units of ``scale`` integer units) plus the ~15 significant
+    digits a solver prints (CBC writes its solution as text)."""
+    return 1e-5 * scale + 1e-13 * np.abs(value)
 
 
 def stage_tolerance(optimum: float) -> float:
