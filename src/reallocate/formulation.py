@@ -27,11 +27,13 @@ The deviation |amount - target| needs no extra rows: the amount is split into ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 
-from .scenario import Scenario
+from .scenario import LINE_KEYS, Scenario
 
 __all__ = ["STAGES", "Formulation", "Program", "apportion", "snap_tolerance", "stage_tolerance"]
 
@@ -193,16 +195,19 @@ class Formulation:
 
         # A pool moves money only when it has both surplus and room.
         n_pools = len(t.pool_keys)
-        pool_surplus = np.bincount(t.pool, weights=t.surplus, minlength=n_pools)
-        pool_room = np.bincount(t.pool, weights=t.room, minlength=n_pools)
+        #: what each line may give / receive once its flags are applied
+        self.can_give = np.where(t.frozen | t.receive_only, 0, t.surplus)
+        self.can_receive = np.where(t.frozen | t.give_only, 0, t.room)
+        pool_surplus = np.bincount(t.pool, weights=self.can_give, minlength=n_pools)
+        pool_room = np.bincount(t.pool, weights=self.can_receive, minlength=n_pools)
         moving_pool = (pool_surplus > 0) & (pool_room > 0)
-        donor = (t.surplus > 0) & moving_pool[t.pool]
-        recipient = (t.room > 0) & moving_pool[t.pool]
+        donor = (self.can_give > 0) & moving_pool[t.pool]
+        recipient = (self.can_receive > 0) & moving_pool[t.pool]
 
         #: line index of every active line; donors and recipients interleaved in line order
         self.line = np.flatnonzero(donor | recipient)
         self.is_recipient = recipient[self.line]
-        self.bound = np.where(self.is_recipient, t.room[self.line], t.surplus[self.line]).astype(np.int64)
+        self.bound = np.where(self.is_recipient, self.can_receive[self.line], self.can_give[self.line]).astype(np.int64)
         pools_used, self.pool = np.unique(t.pool[self.line], return_inverse=True)
         self.pool = self.pool.astype(np.int64)
         #: scenario pool index of each moving pool
@@ -217,21 +222,74 @@ class Formulation:
         self.scale = 10**exponent
 
         self.min_transfer = int(scenario.rules.min_transfer / scenario.precision)
+        self.max_transfers = rules.max_transfers_per_line
         cost_per_unit = _pair_cost_lookup(scenario)
-        self._pairs_built = False
         self.pair_donor = np.zeros(0, dtype=np.int64)  # active index of the donor of each pair
         self.pair_recipient = np.zeros(0, dtype=np.int64)
         self.pair_cost = np.zeros(0, dtype=np.float64)  # cost per integer unit
         self.pair_bound = np.zeros(0, dtype=np.int64)
         self._cost_lookup = cost_per_unit
         self.has_cost = False
-        if cost_per_unit is not None or self.min_transfer > 0:
+        move_costs = any(c > 0 for c in rules.move_costs.values())
+        if cost_per_unit is not None or move_costs or self.min_transfer > 0 or self.max_transfers is not None:
             self._build_pairs()
             self.has_cost = bool(np.any(self.pair_cost > 0))
-        self.uses_pairs = self.min_transfer > 0 or self.has_cost
+        #: binaries "pair is used" are needed in every stage (not only to count transfers)
+        self.uses_always = self.min_transfer > 0 or self.max_transfers is not None
+        self.uses_pairs = self.uses_always or self.has_cost
         self.recipients_rule = rules.recipients
         self.donors_rule = rules.donors
         self.targets: np.ndarray | None = None
+        self.limits = self._locality_limits()
+        self.goals = self._target_rows()
+        #: rules that tie lines of different pools together: the absorb stage stays per line
+        self.coupled = bool(self.limits) or bool(self.goals)
+
+    # ------------------------------------------------------------------------------ rules
+    def _locality_limits(self) -> list[tuple[str, int, int]]:
+        """(kind, locality index, limit in units) for every locality limit: net loss or net gain."""
+        sc = self.scenario
+        t = sc.table
+        rules = sc.rules
+        by_id = {loc.id: loc for loc in sc.localities or ()}
+        exact_total = [0] * len(t.locality_ids)
+        for loc, units in zip(t.locality.tolist(), t.allocated.tolist(), strict=True):
+            exact_total[loc] += units
+        out = []
+        for k, lid in enumerate(t.locality_ids):
+            for kind in ("max_loss", "max_gain"):
+                own = getattr(by_id[lid], kind) if lid in by_id else None
+                limit = own if own is not None else getattr(rules, kind)
+                if limit is None:
+                    continue
+                if limit.amount is not None:
+                    units = int(limit.amount / sc.precision)
+                else:
+                    # a share of the locality's allocation, rounded down: the limit is never exceeded
+                    units = int(Decimal(repr(limit.share)) * exact_total[k])
+                out.append((kind, k, units))
+        return out
+
+    def _target_rows(self) -> list[tuple[int, np.ndarray, int]]:
+        """(target number, lines it covers, absorbable units it needs) for every target; -1 is
+        ``target_rate``. Absorbable is whole units, so "rate x allocated" rounds up."""
+        sc = self.scenario
+        t = sc.table
+        out = []
+        goals: list[tuple[int, float, dict[str, str]]] = []
+        if sc.rules.target_rate is not None:
+            goals.append((-1, sc.rules.target_rate, {}))
+        goals += [(k, g.rate, g.selector) for k, g in enumerate(sc.rules.targets)]
+        for k, rate, selector in goals:
+            positions = [LINE_KEYS.index(a) for a in selector]
+            want = tuple(selector.values())
+            mask = np.array([tuple(key[p] for p in positions) == want for key in t.keys], dtype=bool)
+            covered = np.flatnonzero(mask)
+            allocated = int(np.sum(t.allocated[covered], dtype=object))
+            need = Decimal(repr(rate)) * allocated
+            need_units = int(need.to_integral_value(rounding=ROUND_CEILING))
+            out.append((k, covered, need_units))
+        return out
 
     # ------------------------------------------------------------------------------ pairs
     def _build_pairs(self) -> None:
@@ -249,13 +307,18 @@ class Formulation:
         self.pair_donor = np.concatenate(donors_by_pool) if donors_by_pool else np.zeros(0, np.int64)
         self.pair_recipient = np.concatenate(recips_by_pool) if recips_by_pool else np.zeros(0, np.int64)
         self.pair_bound = np.minimum(self.bound[self.pair_donor], self.bound[self.pair_recipient])
+        src, dst = self.line[self.pair_donor], self.line[self.pair_recipient]
+        self.pair_cost = np.zeros(self.pair_donor.shape[0])
         if self._cost_lookup is not None:
-            from_loc = t.locality[self.line[self.pair_donor]]
-            to_loc = t.locality[self.line[self.pair_recipient]]
-            self.pair_cost = self._cost_lookup(from_loc, to_loc)
-        else:
-            self.pair_cost = np.zeros(self.pair_donor.shape[0])
-        self._pairs_built = True
+            self.pair_cost += self._cost_lookup(t.locality[src], t.locality[dst])
+        per_unit = float(self.scenario.precision)
+        for attr, cost in self.scenario.rules.move_costs.items():
+            if cost <= 0:
+                continue
+            pos = LINE_KEYS.index(attr)
+            codes: dict[str, int] = {}
+            code = np.array([codes.setdefault(k[pos], len(codes)) for k in t.keys], dtype=np.int64)
+            self.pair_cost += np.where(code[src] != code[dst], cost * per_unit, 0.0)
 
     @property
     def n_pairs(self) -> int:
@@ -273,13 +336,13 @@ class Formulation:
         return out
 
     def pairs_in(self, stage: str) -> bool:
-        return self.uses_pairs and (self.min_transfer > 0 or stage in ("cost", "count", "canonical"))
+        return self.uses_pairs and (self.uses_always or stage in ("cost", "count", "canonical"))
 
     def uses_in(self, stage: str, kept: list[tuple[str, float]]) -> bool:
         """Whether the stage needs the binary "pair is used" columns."""
         if not self.pairs_in(stage):
             return False
-        return self.min_transfer > 0 or stage == "count" or any(name == "count" for name, _ in kept)
+        return self.uses_always or stage == "count" or any(name == "count" for name, _ in kept)
 
     def program(self, stage: str, kept: list[tuple[str, float]]) -> Program:
         """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``."""
@@ -288,7 +351,7 @@ class Formulation:
         s = float(self.scale)
         pairs = self.pairs_in(stage)
         lines = np.arange(self.n)
-        if stage == "absorb" and not pairs:
+        if stage == "absorb" and not pairs and not self.coupled:
             # Lines of one pool and side are interchangeable here: one column per pool and side.
             room = np.bincount(self.pool, weights=np.where(self.is_recipient, self.bound, 0), minlength=self.n_pools)
             surplus = np.bincount(self.pool, weights=np.where(self.is_recipient, 0, self.bound), minlength=self.n_pools)
@@ -363,10 +426,50 @@ class Formulation:
                     0.0,
                 )
 
+        if self.max_transfers is not None and uses:
+            # each line takes part in at most max_transfers_per_line transfers
+            u0 = b.blocks["use"][0]
+            k = np.arange(self.n_pairs)
+            b.row_block(
+                np.concatenate([self.pair_donor, self.pair_recipient]),
+                np.concatenate([u0 + k, u0 + k]),
+                np.ones(2 * self.n_pairs),
+                self.n,
+                LE,
+                float(self.max_transfers),
+            )
+        if self.coupled:
+            self._rule_rows(b, amount_blocks)
+
         for earlier, optimum in kept:
             coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
             b.dense_row(coef, LE, optimum + stage_tolerance(optimum))
         return b.build(self.objective(stage, b.blocks, b.index, b.n_cols))
+
+    def _rule_rows(self, b: _Builder, amount_blocks: Sequence[str]) -> None:
+        """Locality limits (net loss / net gain over all of a locality's lines) and targets."""
+        s = float(self.scale)
+        t = self.scenario.table
+        cols = np.concatenate([b.blocks[name][0] + np.arange(b.index[name].shape[0]) for name in amount_blocks])
+        active = np.concatenate([b.index[name] for name in amount_blocks])
+        gain = np.where(self.is_recipient[active], 1.0, -1.0)  # +received, -given
+        locality = t.locality[self.line[active]]
+        for kind, loc, units in self.limits:
+            mine = locality == loc
+            sign = -1.0 if kind == "max_loss" else 1.0
+            b.row_block(np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], sign * gain[mine], 1, LE, units / s)
+        absorbable = np.minimum(t.allocated, t.capacity)
+        covered_active = np.zeros(self.scenario.table.size, dtype=bool)
+        for _, covered, need in self.goals:
+            short = need - int(np.sum(absorbable[covered], dtype=object))
+            if short <= 0:
+                continue  # met without moving anything
+            covered_active[:] = False
+            covered_active[covered] = True
+            mine = covered_active[self.line[active]] & self.is_recipient[active]
+            b.row_block(
+                np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], np.ones(int(mine.sum())), 1, GE, short / s
+            )
 
     def objective(
         self, stage: str, blocks: dict[str, tuple[int, int]], index: dict[str, np.ndarray], n_cols: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,45 @@ TRANSFER_COLUMNS = (
     "amount",
     "unit_cost",
     "cost",
+    "approval",
 )
+
+#: Who must approve a transfer, by what it changes (DOMAIN.md, "Rules that the law gives").
+APPROVALS = {
+    "people_committee": "routine: same program and fund, between localities or components "
+    "(provincial People's Committee)",
+    "people_council": "changes program: needs the provincial People's Council (Resolution 111/2024/QH15)",
+    "capital_structure": "changes fund (investment/recurrent): changes the program's capital structure "
+    "(Decision 39/2021/QĐ-TTg)",
+}
+
+
+def approval(src: tuple[str, ...], dst: tuple[str, ...]) -> str:
+    """The approval a move from line key ``src`` to ``dst`` needs (a key of :data:`APPROVALS`)."""
+    if src[2] != dst[2]:
+        return "capital_structure"
+    if src[1] != dst[1]:
+        return "people_council"
+    return "people_committee"
+
+
+def unit_costs(scenario: Scenario) -> Callable[[tuple[str, ...], tuple[str, ...]], Decimal]:
+    """Cost per unit of a move between two line keys: the locality pair's transfer cost plus a
+    move cost for each attribute the move changes."""
+    by_pair = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
+    per_attr = [(LINE_KEYS.index(a), Decimal(repr(c))) for a, c in scenario.rules.move_costs.items() if c]
+    zero = Decimal(0)
+
+    def cost(src: tuple[str, ...], dst: tuple[str, ...]) -> Decimal:
+        total = by_pair.get((src[0], dst[0]), zero)
+        for pos, c in per_attr:
+            if src[pos] != dst[pos]:
+                total += c
+        return total
+
+    return cost
+
+
 _AMOUNT_LINE_COLUMNS = LINE_COLUMNS[4:]
 
 
@@ -240,13 +279,13 @@ class Plan:
         lines.index.name = "line"
 
         keys = [line.key for line in scenario.lines]
-        cost_of = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
+        cost_of = unit_costs(scenario)
         rows = []
         for d, r, units_moved in moves.transfers:
             src, dst = keys[int(form.line[d])], keys[int(form.line[r])]
             amount = scenario.to_amount(units_moved)
-            unit_cost = cost_of.get((src[0], dst[0]), Decimal(0))
-            rows.append((*src, *dst, amount, unit_cost, amount * unit_cost))
+            unit_cost = cost_of(src, dst)
+            rows.append((*src, *dst, amount, unit_cost, amount * unit_cost, approval(src, dst)))
         transfers = pd.DataFrame(rows, columns=list(TRANSFER_COLUMNS))
 
         def total(units: np.ndarray) -> Decimal:
@@ -263,7 +302,7 @@ class Plan:
             lapse_after=allocated - ab_after,
             moved=scenario.to_amount(sum(u for _, _, u in moves.transfers)),
             transfer_count=len(moves.transfers),
-            transfer_cost=sum((row[-1] for row in rows), Decimal(0)),
+            transfer_cost=sum((row[-2] for row in rows), Decimal(0)),
             rate_before=float(ab_before / allocated) if allocated else None,
             rate_after=float(ab_after / allocated) if allocated else None,
         )

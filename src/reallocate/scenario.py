@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    StrictBool,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -70,10 +71,29 @@ def _not_bool(value: Any) -> Any:
 Number = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
 """A finite number >= 0 (weights, costs)."""
 
+Rate = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, le=1, allow_inf_nan=False)]
+"""A fraction in [0, 1] (disbursement rates, shares)."""
+
 PoolAttribute = Literal["locality", "program", "fund", "component"]
 Share = Literal["proportional", "priority"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limit(BaseModel):
+    """A limit on what a locality may lose or gain in one review: an ``amount``, or a ``share`` of
+    the locality's total allocation (e.g. ``{"share": 0.3}``: at most 30%). Exactly one of them."""
+
+    model_config = _STRICT
+
+    amount: Amount | None = None
+    share: Rate | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Limit:
+        if (self.amount is None) == (self.share is None):
+            raise ValueError("give exactly one of 'amount' or 'share'")
+        return self
 
 
 class Locality(BaseModel):
@@ -90,6 +110,8 @@ class Locality(BaseModel):
     tags: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Free attributes, e.g. {'mountainous': true}."
     )
+    max_loss: Limit | None = Field(default=None, description="Overrides rules.max_loss for this locality.")
+    max_gain: Limit | None = Field(default=None, description="Overrides rules.max_gain for this locality.")
 
     @property
     def label(self) -> str:
@@ -113,10 +135,33 @@ class Line(BaseModel):
         default=None, description="Least the line must keep (signed contracts); defaults to disbursed."
     )
     ceiling: Amount | None = Field(default=None, description="Most the line may hold after the moves.")
+    frozen: StrictBool = Field(default=False, description="Neither gives nor receives.")
+    give_only: StrictBool = Field(default=False, description="May give its surplus, never receives.")
+    receive_only: StrictBool = Field(default=False, description="May receive up to its room, never gives.")
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.locality, self.program, self.fund, self.component)
+
+
+class Target(BaseModel):
+    """A disbursement-rate target for the lines matching every attribute given (e.g. a program)."""
+
+    model_config = _STRICT
+
+    rate: Rate = Field(description="absorbable / allocated of the matching lines must reach this.")
+    locality: str | None = None
+    program: str | None = None
+    fund: str | None = None
+    component: str | None = None
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {k: v for k in LINE_KEYS if (v := getattr(self, k)) is not None}
+
+    def label(self) -> str:
+        sel = self.selector
+        return "all lines" if not sel else ", ".join(f"{k} {v}" for k, v in sel.items())
 
 
 class Rules(BaseModel):
@@ -139,6 +184,22 @@ class Rules(BaseModel):
         "(lowest locality weight gives first).",
     )
     min_transfer: Amount = Field(default=Decimal(0), description="Every transfer is 0 or at least this amount.")
+    move_costs: dict[PoolAttribute, Number] = Field(
+        default_factory=dict,
+        description="Cost per unit moved for each attribute a move changes, e.g. {'program': 5, 'locality': 1}; "
+        "added to transfer_costs.",
+    )
+    max_loss: Limit | None = Field(default=None, description="Most any locality may lose (net, over all its lines).")
+    max_gain: Limit | None = Field(default=None, description="Most any locality may gain (net, over all its lines).")
+    max_transfers_per_line: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+        default=None, description="Each line takes part in at most this many transfers."
+    )
+    target_rate: Rate | None = Field(
+        default=None, description="Expected disbursement of the whole scenario must reach this rate (e.g. 1.0)."
+    )
+    targets: tuple[Target, ...] = Field(
+        default=(), description="Rates that the lines matching each selector must reach, e.g. per program."
+    )
 
 
 class TransferCost(BaseModel):
@@ -170,6 +231,10 @@ class LineTable:
     locality: np.ndarray  # locality index of each line
     locality_ids: list[str]
     weight: np.ndarray  # locality weight of each line
+    keys: list[tuple[str, str, str, str]]  # (locality, program, fund, component) of each line
+    frozen: np.ndarray  # bool: neither gives nor receives
+    give_only: np.ndarray  # bool: never receives
+    receive_only: np.ndarray  # bool: never gives
 
     @property
     def size(self) -> int:
@@ -612,6 +677,19 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
         else:
             first_seen[key] = pos[k]
 
+    # Flags: at most one per line.
+    for i, line in lines:
+        flags = [f for f in ("frozen", "give_only", "receive_only") if getattr(line, f)]
+        if len(flags) > 1:
+            issues.append(
+                _issue(
+                    ("lines", i, flags[1]),
+                    "conflicting_flags",
+                    f"a line can be only one of frozen, give_only, receive_only; this one is {' and '.join(flags)}",
+                    True,
+                )
+            )
+
     # Localities.
     if parts.localities is not None:
         seen_ids: dict[str, int] = {}
@@ -650,6 +728,37 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
                     _issue(("rules", "pool_by", p_), "duplicate_pool_by", f"pool_by names {attr!r} twice", attr)
                 )
             seen_attr.add(attr)
+        for t, target in enumerate(parts.rules.targets):
+            sel = target.selector
+            if n and not any(all(getattr(line, a) == v for a, v in sel.items()) for _, line in lines):
+                issues.append(
+                    _issue(
+                        ("rules", "targets", t),
+                        "target_matches_nothing",
+                        f"target for {target.label()} matches no line",
+                        None,
+                    )
+                )
+        limits: list[tuple[tuple[str | int, ...], Limit | None]] = [
+            (("rules", "max_loss"), parts.rules.max_loss),
+            (("rules", "max_gain"), parts.rules.max_gain),
+        ]
+        limits += [
+            (("localities", j, name), getattr(loc, name))
+            for j, loc in parts.localities or ()
+            for name in ("max_loss", "max_gain")
+        ]
+        for limit_at, limit in limits:
+            amount = None if limit is None else limit.amount
+            if precision is not None and amount is not None and _units(amount, precision) is None:
+                issues.append(
+                    _issue(
+                        (*limit_at, "amount"),
+                        "not_multiple_of_precision",
+                        f"amount {_fmt(amount)} is not a multiple of precision {_fmt(precision)}",
+                        str(amount),
+                    )
+                )
         mt = parts.rules.min_transfer
         if precision is not None and _units(mt, precision) is None:
             issues.append(
@@ -690,8 +799,21 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
     if issues or parts.rules is None or precision is None:
         return issues, None
     localities = [loc for _, loc in parts.localities] if parts.localities is not None else None
+    line_flags = {
+        f: np.array([getattr(line, f) for _, line in lines], dtype=bool)
+        for f in ("frozen", "give_only", "receive_only")
+    }
     table = _build_table(
-        keys, localities, parts.rules, allocated, disbursed, capacity, floor, ceiling_given, given["ceiling"]
+        keys,
+        localities,
+        parts.rules,
+        allocated,
+        disbursed,
+        capacity,
+        floor,
+        ceiling_given,
+        given["ceiling"],
+        line_flags,
     )
     return issues, table
 
@@ -706,6 +828,7 @@ def _build_table(
     floor: np.ndarray,
     ceiling: np.ndarray,
     has_ceiling: np.ndarray,
+    flags: dict[str, np.ndarray],
 ) -> LineTable:
     holdable = np.where(has_ceiling, np.minimum(capacity, ceiling), capacity)
     surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
@@ -735,6 +858,10 @@ def _build_table(
         locality=locality,
         locality_ids=list(loc_index),
         weight=loc_weight[locality],
+        keys=keys,  # type: ignore[arg-type]
+        frozen=flags["frozen"],
+        give_only=flags["give_only"],
+        receive_only=flags["receive_only"],
     )
 
 

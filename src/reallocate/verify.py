@@ -8,6 +8,7 @@ arithmetic (numpy int64; the scenario validator keeps totals below 2^62 units).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Context, Decimal
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,51 @@ def _mismatches(got: list[Any], want: np.ndarray, precision: Decimal) -> list[in
     else:
         expected = [_CTX.multiply(Decimal(u), precision) for u in want.tolist()]
     return [i for i, (g, w) in enumerate(zip(got, expected, strict=True)) if type(g) is not Decimal or g != w]
+
+
+def _rule_breaches(
+    scenario: Scenario,
+    key_of: list[tuple[str, str, str, str]],
+    allocated: np.ndarray,
+    capacity: np.ndarray,
+    final: np.ndarray,
+) -> list[str]:
+    """Locality limits (net loss / gain over all of a locality's lines) and disbursement targets."""
+    out: list[str] = []
+    rules = scenario.rules
+    prec = scenario.precision
+    change: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    for (loc, *_), a, f in zip(key_of, allocated.tolist(), final.tolist(), strict=True):
+        change[loc] += f - a
+        total[loc] += a
+    own = {loc.id: loc for loc in scenario.localities or ()}
+    for loc, net in change.items():
+        for kind, moved in (("max_loss", -net), ("max_gain", net)):
+            limit = getattr(own[loc], kind, None) if loc in own else None
+            limit = limit if limit is not None else getattr(rules, kind)
+            if limit is None or moved <= 0:
+                continue
+            moved_amount = _CTX.multiply(Decimal(moved), prec)
+            if limit.amount is not None:
+                cap = limit.amount
+            else:
+                cap = Decimal(repr(limit.share)) * _CTX.multiply(Decimal(total[loc]), prec)
+            if moved_amount > cap:
+                word = "loses" if kind == "max_loss" else "gains"
+                out.append(f"locality {loc}: {word} {moved_amount}, more than its {kind} {cap}")
+    absorbable = np.minimum(final, capacity)
+    goals: list[tuple[str, float, dict[str, str]]] = []
+    if rules.target_rate is not None:
+        goals.append(("target_rate", rules.target_rate, {}))
+    goals += [(f"targets[{k}]", g.rate, g.selector) for k, g in enumerate(rules.targets)]
+    for name, rate, selector in goals:
+        mask = [all(key[LINE_KEYS.index(a)] == v for a, v in selector.items()) for key in key_of]
+        alloc = _CTX.multiply(Decimal(int(np.sum(allocated[mask], dtype=object))), prec)
+        got = _CTX.multiply(Decimal(int(np.sum(absorbable[mask], dtype=object))), prec)
+        if got < Decimal(repr(rate)) * alloc:
+            out.append(f"rules.{name}: absorbable {got} is below {rate:.2%} of allocated {alloc}")
+    return out
 
 
 def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
@@ -134,13 +180,16 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
     for t in np.flatnonzero(pool[src] != pool[dst]).tolist():
         out.append(f"transfers[{t}]: moves money between pools {pool_of[src[t]]} and {pool_of[dst[t]]}")
     costs = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
+    move_costs = {a: Decimal(repr(c)) for a, c in scenario.rules.move_costs.items()}
     zero = Decimal(0)
     total_cost = zero
     if n_tr:
         for t, (s_key, d_key, a_dec, unit_cost, cost) in enumerate(
             zip(src_keys, dst_keys, tr["amount"].tolist(), tr["unit_cost"].tolist(), tr["cost"].tolist(), strict=True)
         ):
-            want_unit = costs.get((s_key[0], d_key[0]), zero)
+            want_unit = costs.get((s_key[0], d_key[0]), zero) + sum(
+                (c for a, c in move_costs.items() if s_key[LINE_KEYS.index(a)] != d_key[LINE_KEYS.index(a)]), zero
+            )
             if unit_cost != want_unit:
                 out.append(f"transfers[{t}]: unit_cost {unit_cost} differs from the scenario's {want_unit}")
             if cost != a_dec * want_unit:
@@ -164,8 +213,21 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
         (final < floor, lambda i: f"final {amt(final, i)} is below its floor {amt(floor, i)}"),
         (has_ceiling & (final > ceiling), lambda i: f"final {amt(final, i)} is above its ceiling {amt(ceiling, i)}"),
     )
+    frozen = np.array([ln.frozen for ln in lines], dtype=bool)
+    give_only = np.array([ln.give_only for ln in lines], dtype=bool)
+    receive_only = np.array([ln.receive_only for ln in lines], dtype=bool)
+    checks += (
+        (frozen & ((gives > 0) | (gets > 0)), lambda i: "is frozen but moves money"),
+        (give_only & (gets > 0), lambda i: f"is give_only but receives {amt(gets, i)}"),
+        (receive_only & (gives > 0), lambda i: f"is receive_only but gives {amt(gives, i)}"),
+    )
+    if scenario.rules.max_transfers_per_line is not None and n_tr:
+        k_max = scenario.rules.max_transfers_per_line
+        taking_part = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
+        checks += ((taking_part > k_max, lambda i: f"takes part in {taking_part[i]} transfers, more than {k_max}"),)
     for mask, text in checks:
         out += [f"{here(i)}: {text(i)}" for i in np.flatnonzero(mask).tolist()]
+    out += _rule_breaches(scenario, key_of, allocated, capacity, final)
     expected = {
         "allocated": allocated,
         "disbursed": disbursed,
