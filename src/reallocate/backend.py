@@ -102,10 +102,17 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
     Also silences HiGHS's banner and remembers HiGHS's own model and primal-solution status.
     """
 
-    def __init__(self, program: Program, variables: list[pulp.LpVariable], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        program: Program,
+        variables: list[pulp.LpVariable],
+        constraints: list[pulp.LpConstraint | None],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.program = program
         self.variables = variables
+        self.constraints = constraints
         self.model_status: str | None = None
         self.primal_feasible: bool = False
 
@@ -123,7 +130,9 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         model = highspy.HighsLp()
         model.num_col_ = prog.num_cols
         model.num_row_ = prog.num_rows
-        model.col_cost_ = prog.cost
+        # as PuLP's own adapter does: a maximisation is handed to HiGHS as "minimise -objective"
+        obj_mult = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        model.col_cost_ = obj_mult * prog.cost
         model.col_lower_ = prog.lower
         model.col_upper_ = prog.upper
         model.row_lower_ = np.where(prog.row_sense == -1, -inf, prog.row_rhs)
@@ -142,9 +151,15 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         status = h.getModelStatus()
         self.model_status = h.modelStatusToString(status)
         self.primal_feasible = int(h.getInfo().primal_solution_status) == 2
-        values = h.getSolution().col_value
-        for var, value in zip(self.variables, values, strict=True):
+        solution = h.getSolution()
+        for var, value, dj in zip(self.variables, solution.col_value, solution.col_dual, strict=True):
             var.varValue = value
+            var.dj = dj
+        if solution.dual_valid:
+            # HiGHS's duals, unchanged, as PuLP's adapter reports them (see normalise_duals)
+            for constraint, pi in zip(self.constraints, solution.row_dual, strict=True):
+                if constraint is not None:
+                    constraint.pi = pi
         pulp_status, sol_status = _pulp_status(status, self.primal_feasible)
         lp.assignStatus(pulp_status, sol_status)
         return pulp_status
@@ -164,16 +179,68 @@ class StageOutcome:
     cols: int = 0
     mip: bool = False
     model_seconds: float = 0.0  # building the LpProblem (PuLP's share of ``seconds``)
+    #: row duals of an optimal LP, as d(objective)/d(rhs) in the program's own sense
+    duals: np.ndarray | None = None
 
 
-def _to_pulp(program: Program) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+def normalise_duals(pi: np.ndarray, *, maximize: bool, solver: SolverName) -> np.ndarray:
+    """Row duals as d(objective)/d(right-hand side), whatever the solver.
+
+    PuLP's HiGHS adapter hands HiGHS a maximisation as "minimise -objective" and reports HiGHS's
+    duals of that problem unchanged, so on a maximisation their sign is the opposite of CBC's
+    (which PuLP reports for the problem as stated). This adapter reproduces PuLP's convention;
+    the flip happens here, in one place, and is tested on a maximisation for both solvers.
+    """
+    if solver == "highs" and maximize:
+        return -pi
+    return pi
+
+
+def irreducible_conflict(program: Program) -> tuple[list[int], list[int]] | None:
+    """Rows and columns (whose bounds matter) of an irreducible infeasible subsystem, from HiGHS.
+
+    Used to name the smallest set of conflicting rules; HiGHS is asked whatever solver the plan
+    used, as CBC has no IIS. None when HiGHS finds the program feasible or gives no IIS.
+    """
+    import highspy
+
+    _silence_highs_banner()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = program.num_cols, program.num_rows
+    model.col_cost_, model.col_lower_, model.col_upper_ = program.cost, program.lower, program.upper
+    model.row_lower_ = np.where(program.row_sense == -1, -inf, program.row_rhs)
+    model.row_upper_ = np.where(program.row_sense == 1, inf, program.row_rhs)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.start_ = program.row_start
+    model.a_matrix_.index_ = program.col_index
+    model.a_matrix_.value_ = program.value
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+        return None
+    status, iis = h.getIis()
+    if status != highspy.HighsStatus.kOk or not iis.valid_:
+        return None
+    return [int(r) for r in iis.row_index_], [int(c) for c in iis.col_index_]
+
+
+def _to_pulp(program: Program) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[pulp.LpConstraint | None]]:
     """Build one LpProblem from the program's arrays: one variable per column, one
-    ``LpAffineExpression`` per row from (variable, coefficient) pairs."""
-    prob = pulp.LpProblem(f"reallocate_{program.stage}", pulp.LpMinimize)
+    ``LpAffineExpression`` per row from (variable, coefficient) pairs (None for an empty row)."""
+    sense = pulp.LpMaximize if program.maximize else pulp.LpMinimize
+    prob = pulp.LpProblem(f"reallocate_{program.stage}", sense)
     width = len(str(max(program.num_cols - 1, 0)))
     cont, integ = pulp.LpContinuous, pulp.LpInteger
     variables = [
-        prob.add_variable(f"x{k:0{width}d}", lo, up, integ if is_int else cont)
+        prob.add_variable(
+            f"x{k:0{width}d}",
+            lo if lo > -math.inf else None,  # PuLP spells "no bound" None
+            up if up < math.inf else None,
+            integ if is_int else cont,
+        )
         for k, (lo, up, is_int) in enumerate(
             zip(program.lower.tolist(), program.upper.tolist(), program.integer.tolist(), strict=True)
         )
@@ -190,13 +257,17 @@ def _to_pulp(program: Program) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     senses = program.row_sense.tolist()
     rhs = program.row_rhs.tolist()
     rw = len(str(max(program.num_rows - 1, 0)))
+    constraints: list[pulp.LpConstraint | None] = []
     for r in range(program.num_rows):
         a, b = start[r], start[r + 1]
         if a == b:
-            continue  # empty row: 0 (sense) rhs holds by construction
+            constraints.append(None)  # empty row: 0 (sense) rhs holds by construction
+            continue
         expr = pulp.LpAffineExpression([(variables[j], v) for j, v in zip(cols[a:b], vals[a:b], strict=True)])
-        prob.addConstraint(pulp.LpConstraint(expr, senses[r], f"r{r:0{rw}d}", rhs[r]))
-    return prob, variables
+        constraint = pulp.LpConstraint(expr, senses[r], f"r{r:0{rw}d}", rhs[r])
+        prob.addConstraint(constraint)
+        constraints.append(constraint)
+    return prob, variables, constraints
 
 
 def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL) -> str | None:
@@ -228,7 +299,7 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     node_limit / infeasible / error. ``values`` is set only for a point that passed
     :func:`check_point`. ``node_limit`` caps branch-and-bound nodes (deterministic effort)."""
     began = time.perf_counter()
-    prob, variables = _to_pulp(program)
+    prob, variables, constraints = _to_pulp(program)
     modelled = time.perf_counter() - began
     opts: dict[str, Any] = {"msg": False}
     if time_limit is not None:
@@ -240,7 +311,7 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     if solver == "highs":
         if node_limit is not None and program.is_mip:
             opts["mip_max_nodes"] = int(node_limit)
-        engine = _HiGHS(program, variables, **opts)
+        engine = _HiGHS(program, variables, constraints, **opts)
     elif solver == "cbc":
         if node_limit is not None and program.is_mip:
             opts["maxNodes"] = int(node_limit)
@@ -250,6 +321,11 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
 
     def outcome(status: Outcome, values: np.ndarray | None, detail: str = "") -> StageOutcome:
         objective = float(program.cost @ values) if values is not None else None
+        if values is not None and status == "optimal" and not program.is_mip:
+            pi = np.array([0.0 if c is None or c.pi is None else float(c.pi) for c in constraints])
+            duals = normalise_duals(pi, maximize=program.maximize, solver=solver)
+        else:
+            duals = None
         return StageOutcome(
             program.stage,
             status,
@@ -261,6 +337,7 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
             program.num_cols,
             program.is_mip,
             modelled,
+            duals,
         )
 
     try:

@@ -72,6 +72,17 @@ class Program:
     blocks: dict[str, tuple[int, int]]
     #: what each block's columns stand for: active line, pair or pool indices
     index: dict[str, np.ndarray]
+    #: what the rows stand for: (kind, first row, number of rows, payload) per block of rows
+    row_groups: list[tuple[str, int, int, object]] = field(default_factory=list)
+    #: the objective is to be maximised (only the explain program; the stages minimise)
+    maximize: bool = False
+
+    def row_group(self, r: int) -> tuple[str, int, object]:
+        """(kind, position inside its block, payload) of row ``r``."""
+        for kind, start, n, payload in self.row_groups:
+            if start <= r < start + n:
+                return kind, r - start, payload
+        raise IndexError(r)
 
     @property
     def num_cols(self) -> int:
@@ -108,6 +119,11 @@ class _Builder:
     rhs: list[np.ndarray] = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
+    row_groups: list[tuple[str, int, int, object]] = field(default_factory=list)
+
+    def block_slice(self, name: str) -> slice:
+        start, stop = self.blocks[name]
+        return slice(start, stop)
 
     def columns(self, name: str, index: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: bool = False) -> int:
         start = self.n_cols
@@ -121,9 +137,18 @@ class _Builder:
         return start
 
     def row_block(
-        self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int, sense: int, rhs: np.ndarray | float
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        n: int,
+        sense: int,
+        rhs: np.ndarray | float,
+        kind: str = "",
+        payload: object = None,
     ) -> None:
-        """Add ``n`` rows given as COO triplets with row ids 0..n-1."""
+        """Add ``n`` rows given as COO triplets with row ids 0..n-1, labelled ``kind``."""
+        self.row_groups.append((kind, self.n_rows, n, payload))
         self.rows.append(np.asarray(rows, dtype=np.int64) + self.n_rows)
         self.cols.append(np.asarray(cols, dtype=np.int64))
         self.vals.append(np.asarray(vals, dtype=np.float64))
@@ -131,11 +156,11 @@ class _Builder:
         self.rhs.append(np.broadcast_to(np.asarray(rhs, dtype=np.float64), (n,)).copy())
         self.n_rows += n
 
-    def dense_row(self, coef: np.ndarray, sense: int, rhs: float) -> None:
+    def dense_row(self, coef: np.ndarray, sense: int, rhs: float, kind: str = "", payload: object = None) -> None:
         nz = np.flatnonzero(coef)
-        self.row_block(np.zeros(nz.shape[0], dtype=np.int64), nz, coef[nz], 1, sense, rhs)
+        self.row_block(np.zeros(nz.shape[0], dtype=np.int64), nz, coef[nz], 1, sense, rhs, kind, payload)
 
-    def build(self, cost: np.ndarray) -> Program:
+    def build(self, cost: np.ndarray, maximize: bool = False) -> Program:
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -159,6 +184,8 @@ class _Builder:
             row_rhs=cat(self.rhs, np.float64),
             blocks=dict(self.blocks),
             index=dict(self.index),
+            row_groups=list(self.row_groups),
+            maximize=maximize,
         )
 
 
@@ -344,14 +371,28 @@ class Formulation:
             return False
         return self.uses_always or stage == "count" or any(name == "count" for name, _ in kept)
 
-    def program(self, stage: str, kept: list[tuple[str, float]]) -> Program:
-        """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``."""
-        b = _Builder(stage)
-        uses = self.uses_in(stage, kept)
+    def program(self, stage: str, kept: list[tuple[str, float]], *, elastic: bool = False) -> Program:
+        """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``.
+
+        ``elastic`` (absorb stage only): every target row gets a slack column and the objective is
+        the total slack, i.e. the least money by which the targets must fall short.
+        """
+        return self._program(stage, kept, elastic=elastic)
+
+    def explain_program(self) -> Program:
+        """The absorb stage as a per-line LP to *maximise* (money received), without pairs: its row
+        duals price one more unit of room or surplus in each pool and of each locality limit."""
+        return self._program("absorb", [], per_line=True)
+
+    def _program(
+        self, stage: str, kept: list[tuple[str, float]], *, elastic: bool = False, per_line: bool = False
+    ) -> Program:
+        b = _Builder("elastic" if elastic else ("explain" if per_line else stage))
+        pairs = self.pairs_in(stage) and not per_line
+        uses = self.uses_in(stage, kept) and not per_line
         s = float(self.scale)
-        pairs = self.pairs_in(stage)
         lines = np.arange(self.n)
-        if stage == "absorb" and not pairs and not self.coupled:
+        if stage == "absorb" and not pairs and not self.coupled and not per_line:
             # Lines of one pool and side are interchangeable here: one column per pool and side.
             room = np.bincount(self.pool, weights=np.where(self.is_recipient, self.bound, 0), minlength=self.n_pools)
             surplus = np.bincount(self.pool, weights=np.where(self.is_recipient, 0, self.bound), minlength=self.n_pools)
@@ -384,13 +425,14 @@ class Formulation:
                 self.n_pools,
                 EQ,
                 0.0,
+                "pool",
             )
         elif not pairs:
             # one row per pool: received - given = 0
             rows = np.concatenate([self.pool[b.index[name]] for name in amount_blocks])
             cols = np.concatenate([b.blocks[name][0] + np.arange(b.index[name].shape[0]) for name in amount_blocks])
             vals = np.concatenate([np.where(self.is_recipient[b.index[name]], 1.0, -1.0) for name in amount_blocks])
-            b.row_block(rows, cols, vals, self.n_pools, EQ, 0.0)
+            b.row_block(rows, cols, vals, self.n_pools, EQ, 0.0, "pool")
         else:
             # one row per line: amount - sum(pairs of the line) = 0
             p0 = b.blocks["pair"][0]
@@ -402,7 +444,7 @@ class Formulation:
             vals = np.concatenate(
                 [*(np.ones(b.index[name].shape[0]) for name in amount_blocks), -np.ones(2 * self.n_pairs)]
             )
-            b.row_block(rows, cols, vals, self.n, EQ, 0.0)
+            b.row_block(rows, cols, vals, self.n, EQ, 0.0, "line")
         if uses:
             p0, u0 = b.blocks["pair"][0], b.blocks["use"][0]
             k = np.arange(self.n_pairs)
@@ -414,6 +456,7 @@ class Formulation:
                 self.n_pairs,
                 LE,
                 0.0,
+                "pair_used",
             )
             if self.min_transfer > 0:
                 # pair >= min_transfer * use
@@ -424,6 +467,7 @@ class Formulation:
                     self.n_pairs,
                     GE,
                     0.0,
+                    "min_transfer",
                 )
 
         if self.max_transfers is not None and uses:
@@ -437,16 +481,24 @@ class Formulation:
                 self.n,
                 LE,
                 float(self.max_transfers),
+                "max_transfers_per_line",
             )
         if self.coupled:
-            self._rule_rows(b, amount_blocks)
+            self._rule_rows(b, amount_blocks, elastic)
 
         for earlier, optimum in kept:
             coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
-            b.dense_row(coef, LE, optimum + stage_tolerance(optimum))
+            b.dense_row(coef, LE, optimum + stage_tolerance(optimum), "kept", earlier)
+        if elastic:
+            cost = np.zeros(b.n_cols)
+            if "slack" in b.blocks:
+                cost[b.block_slice("slack")] = 1.0
+            return b.build(cost)
+        if per_line:
+            return b.build(-self.objective(stage, b.blocks, b.index, b.n_cols), maximize=True)
         return b.build(self.objective(stage, b.blocks, b.index, b.n_cols))
 
-    def _rule_rows(self, b: _Builder, amount_blocks: Sequence[str]) -> None:
+    def _rule_rows(self, b: _Builder, amount_blocks: Sequence[str], elastic: bool = False) -> None:
         """Locality limits (net loss / net gain over all of a locality's lines) and targets."""
         s = float(self.scale)
         t = self.scenario.table
@@ -457,19 +509,28 @@ class Formulation:
         for kind, loc, units in self.limits:
             mine = locality == loc
             sign = -1.0 if kind == "max_loss" else 1.0
-            b.row_block(np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], sign * gain[mine], 1, LE, units / s)
-        absorbable = np.minimum(t.allocated, t.capacity)
+            b.row_block(
+                np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], sign * gain[mine], 1, LE, units / s, kind, loc
+            )
         covered_active = np.zeros(self.scenario.table.size, dtype=bool)
-        for _, covered, need in self.goals:
-            short = need - int(np.sum(absorbable[covered], dtype=object))
-            if short <= 0:
-                continue  # met without moving anything
+        shorts = [(k, covered, short) for k, covered, short in self.target_shortfalls() if short > 0]
+        if elastic and shorts:
+            b.columns("slack", np.array([k for k, _, _ in shorts]), np.zeros(len(shorts)), np.full(len(shorts), np.inf))
+        for j, (k, covered, short) in enumerate(shorts):
             covered_active[:] = False
             covered_active[covered] = True
             mine = covered_active[self.line[active]] & self.is_recipient[active]
-            b.row_block(
-                np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], np.ones(int(mine.sum())), 1, GE, short / s
-            )
+            row_cols, row_vals = cols[mine], np.ones(int(mine.sum()))
+            if elastic:
+                row_cols = np.append(row_cols, b.blocks["slack"][0] + j)
+                row_vals = np.append(row_vals, 1.0)
+            b.row_block(np.zeros(row_cols.shape[0], dtype=np.int64), row_cols, row_vals, 1, GE, short / s, "target", k)
+
+    def target_shortfalls(self) -> list[tuple[int, np.ndarray, int]]:
+        """(target number, lines covered, units it lacks before any move) for every target."""
+        t = self.scenario.table
+        absorbable = np.minimum(t.allocated, t.capacity)
+        return [(k, covered, need - int(np.sum(absorbable[covered], dtype=object))) for k, covered, need in self.goals]
 
     def objective(
         self, stage: str, blocks: dict[str, tuple[int, int]], index: dict[str, np.ndarray], n_cols: int

@@ -16,6 +16,7 @@ from .scenario import LINE_KEYS, Scenario
 
 if TYPE_CHECKING:
     from .exact import Moves
+    from .explain import Explanation
     from .formulation import Formulation
 
 __all__ = ["LINE_COLUMNS", "PLAN_STATUSES", "TRANSFER_COLUMNS", "Plan", "StageReport", "Summary"]
@@ -172,6 +173,8 @@ class Plan:
     transfers: pd.DataFrame = field(repr=False)
     stages: list[StageReport] = field(default_factory=list, repr=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
+    #: why the plan is what it is (reasons, shadow prices, lapse, gap; diagnosis when no plan)
+    explain: Explanation | None = field(default=None, repr=False)
 
     @property
     def found(self) -> bool:
@@ -205,6 +208,7 @@ class Plan:
             "lines": lines,
             "transfers": transfers,
             "stages": [asdict(s) for s in self.stages],
+            "explain": self.explain.to_dict() if self.explain is not None else None,
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:

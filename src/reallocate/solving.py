@@ -8,9 +8,11 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
-from .backend import SolverName, StageOutcome, run, validate_time_limit
+from .backend import SolverName, StageOutcome, irreducible_conflict, run, validate_time_limit
 from .exact import Moves, exact_moves
+from .explain import Explanation, diagnose, explain_plan
 from .formulation import Formulation, Program, stage_tolerance
 from .plan import Plan, StageReport
 from .scenario import Scenario
@@ -46,6 +48,54 @@ def _gc_paused() -> Iterator[None]:
 #: Branch-and-bound nodes the "fewest transfers" stage may use. Finding the fewest transfers is
 #: NP-hard (subset sum); the cap keeps the effort deterministic, so both solvers stay in step.
 COUNT_NODE_LIMIT = 200
+
+
+def _explanation(
+    scenario: Scenario,
+    form: Formulation,
+    moves: Moves,
+    solver: SolverName,
+    absorb_duals: tuple[Program, np.ndarray] | None,
+) -> Explanation:
+    """Reasons, shadow prices, lapse and gap for a found plan.
+
+    The absorb stage's duals price pools directly when it is the aggregated LP (pool rules only);
+    otherwise one more LP, the absorb stage per line as a maximisation, is solved for its duals.
+    """
+    change = np.zeros(scenario.table.size, dtype=np.int64)
+    if form.n:
+        change[form.line] = np.where(form.is_recipient, moves.amount, -moves.amount)
+    program: Program | None = None
+    duals: np.ndarray | None = None
+    if absorb_duals is not None and absorb_duals[0].has("pool_in"):
+        # that LP minimised -received: its duals are the maximisation's, negated
+        program, duals = absorb_duals[0], -absorb_duals[1]
+    elif form.n:
+        program = form.explain_program()
+        outcome = run(program, solver, None)
+        duals = outcome.duals if outcome.status == "optimal" else None
+    return explain_plan(scenario, form, change, program, duals)
+
+
+def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Explanation:
+    """What an infeasible scenario would need: targets' missing money; the conflicting rules."""
+    absorb = form.program("absorb", [])
+    elastic_result = None
+    if form.goals:
+        elastic = form.program("absorb", [], elastic=True)
+        outcome = run(elastic, solver, None)
+        if outcome.values is not None:
+            elastic_result = (elastic, outcome.values)
+    conflict = irreducible_conflict(absorb) if not absorb.is_mip else None
+    empty = pd.DataFrame()
+    return Explanation(
+        lines=empty,
+        shadow_prices=empty,
+        pools=empty,
+        lapse=empty,
+        gap={},
+        diagnosis=diagnose(scenario, form, elastic_result, conflict, absorb),
+    )
 
 
 def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float | None = None) -> Plan:
@@ -87,6 +137,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
 
     reports: list[StageReport] = []
     kept: list[tuple[str, float]] = []
+    absorb_duals: tuple[Program, np.ndarray] | None = None
     best: tuple[Program, np.ndarray] | None = None
     status = "optimal"
     notes: list[str] = []
@@ -118,6 +169,8 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
             kept.append((stage, outcome.objective))
             if stage == "absorb":
                 form.set_targets(form.pool_moved(program, outcome.values))
+                if outcome.duals is not None:
+                    absorb_duals = (program, outcome.duals)
             continue
         if outcome.status == "node_limit" and stage == "count":
             notes.append(
@@ -150,6 +203,14 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         moves = Moves(np.zeros(0, dtype=np.int64), [])
     elif best is None:
         plan = Plan.empty(scenario, status, message, solver, reports)
+        if status == "infeasible":
+            plan.explain = _diagnosis(scenario, form, solver)
+            if plan.explain.diagnosis:
+                texts = [d["text"] for d in plan.explain.diagnosis["targets"]]
+                conflict = plan.explain.diagnosis["conflict"]
+                if conflict:
+                    texts.append("conflicting rules: " + "; ".join(conflict))
+                plan.message = "; ".join([message, *texts])
         plan.timings.update(timings)
         return plan
     else:
@@ -172,6 +233,10 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         )
     if not plan.message and plan.status == "optimal":
         plan.message = "optimal plan"
+    if plan.found:
+        t0 = time.perf_counter()
+        plan.explain = _explanation(scenario, form, moves, solver, absorb_duals)
+        timings["explain"] = time.perf_counter() - t0
     plan.timings.update(timings)
     plan.timings["total"] = time.perf_counter() - began
     return plan
