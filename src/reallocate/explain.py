@@ -550,6 +550,7 @@ def _name_conflict(
         total = sum(u for _, u in items)
         shown = ", ".join(label for label, _ in items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
         names.append(
-            f"each line can {verb}: {len(items)} line(s), {scenario.to_amount(total):,} {scenario.unit} in all ({shown})"
+            f"each line can {verb}: {len(items)} line(s), "
+            f"{scenario.to_amount(total):,} {scenario.unit} in all ({shown})"
         )
     return names
