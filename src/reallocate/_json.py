@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -56,27 +57,39 @@ def _rows(rows: list[Any]) -> list[Any]:
     return out
 
 
+def _layout(value: Any, pad: str, depth: int) -> str:
+    """Dicts one key per line; lists of records one compact record per line; the rest compact.
+    Every compact piece is written by the C encoder, so large plans stay fast."""
+    inner = pad * (depth + 1)
+    if isinstance(value, dict) and value:
+        parts = [
+            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_layout(v, pad, depth + 1)}" for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(parts) + "\n" + pad * depth + "}"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        ready = value if not any(isinstance(v, Decimal) for v in value[0].values()) else _rows(value)
+        # records of one list share their shape: look at the first to choose the fast path
+        encode: Callable[[Any], str] = _encode_plain if _nested(ready[0]) else _compact.encode
+        body = f",\n{inner}".join(encode(r) for r in ready)
+        return f"[\n{inner}{body}\n{pad * depth}]"
+    return _compact.encode(plain(value))
+
+
+def _encode_plain(record: Any) -> str:
+    return _compact.encode(plain(record))
+
+
+def _nested(record: dict[str, Any]) -> bool:
+    return any(isinstance(v, (dict, list, Decimal)) for v in record.values())
+
+
 def dumps(obj: Any, *, indent: int | None = 2) -> str:
-    """JSON text with exact decimals. With ``indent``, a top-level dict is laid out one key per line
-    and lists of records one record per line (readable, diff-friendly, and fast: the C encoder
-    writes each record)."""
-    if indent is None or not isinstance(obj, dict):
-        text = json.dumps(plain(obj), indent=indent, ensure_ascii=False, default=_default, allow_nan=False)
+    """JSON text with exact decimals. With ``indent``, dicts are laid out one key per line and
+    lists of records one record per line (readable, diff-friendly, and fast)."""
+    if indent is None:
+        text = json.dumps(plain(obj), ensure_ascii=False, default=_default, allow_nan=False)
     else:
-        pad = " " * indent
-        parts = []
-        for key, value in obj.items():
-            head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                ready = value if not any(isinstance(v, Decimal) for v in value[0].values()) else _rows(value)
-                body = f",\n{pad}{pad}".join(_compact.encode(r) for r in ready)
-                parts.append(f"{head}[\n{pad}{pad}{body}\n{pad}]")
-            elif isinstance(value, dict):
-                inner = json.dumps(plain(value), indent=indent, ensure_ascii=False, default=_default, allow_nan=False)
-                parts.append(head + inner.replace("\n", "\n" + pad))
-            else:
-                parts.append(head + _compact.encode(plain(value)))
-        text = "{\n" + ",\n".join(parts) + "\n}"
+        text = _layout(obj, " " * indent, 0)
     if "\\u0000dec:" in text:
         text = _MARKED.sub(r"\1", text)
     return text

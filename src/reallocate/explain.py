@@ -76,10 +76,28 @@ class Explanation:
         keep = sp[sp["saving"] > 0]
         return keep.sort_values(["saving", "capacity_value"], ascending=False, kind="stable")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, top: int = 100) -> dict[str, Any]:
+        """JSON shape: ``lines`` (per line, by position: reason, text, capacity and allocation
+        values), ``shadow_prices`` (the ``top`` entries of :attr:`ranked`), pools, lapse, gap."""
+        lines = []
+        if not self.lines.empty:
+            sp = self.shadow_prices
+            lines = [
+                {"line": i, "reason": r, "text": x, "capacity_value": c, "allocation_value": v}
+                for i, r, x, c, v in zip(
+                    range(len(self.lines)),
+                    self.lines["reason"].tolist(),
+                    self.lines["text"].tolist(),
+                    sp["capacity_value"].tolist(),
+                    sp["allocation_value"].tolist(),
+                    strict=True,
+                )
+            ]
+        ranked = self.ranked.head(top)
+        shadow = [{"line": int(i), **rec} for i, rec in zip(ranked.index.tolist(), records(ranked), strict=True)]
         return {
-            "lines": records(self.lines),
-            "shadow_prices": records(self.ranked),
+            "lines": lines,
+            "shadow_prices": shadow,
             "pools": records(self.pools),
             "lapse": records(self.lapse),
             "gap": self.gap,
@@ -122,236 +140,282 @@ class _Facts:
                 self.tight[(kind, loc)] = units
 
     def amount(self, units: int | np.integer[Any]) -> str:
+        if self.scenario.precision == 1:
+            return f"{int(units):,}"
         from .report import amount_text
 
         return amount_text(self.scenario.to_amount(int(units)))
 
 
 # ------------------------------------------------------------------------------------ reasons
-def _reasons(f: _Facts) -> pd.DataFrame:
+def _held_reason(f: _Facts, limit: str) -> tuple[np.ndarray, np.ndarray]:
+    """For lines that could move more but did not: (reason code, why) of the rule holding them."""
+    t = f.t
+    rules = f.scenario.rules
+    n = t.size
+    code = np.full(n, "held_by_rules", dtype=object)
+    why = np.full(n, "", dtype=object)
+    tight = np.zeros(len(t.locality_ids), dtype=bool)
+    for kind, loc in f.tight:
+        if kind == limit:
+            tight[loc] = True
+    blockers = sorted({t.locality_ids[k[1]] for k in f.tight})
+    generic = f"locality limits elsewhere ({', '.join(blockers[:5])}{'...' if len(blockers) > 5 else ''})"
+    why[:] = generic if blockers else "the rules of its pool"
+    if rules.max_transfers_per_line is not None:
+        code[:] = "held_by_max_transfers"
+        why[:] = f"at most {rules.max_transfers_per_line} transfers per line"
+    if rules.min_transfer > 0:
+        code[:] = "held_by_min_transfer"
+        why[:] = f"a transfer must be at least {rules.min_transfer}"
+    mine = tight[t.locality]
+    code[mine] = "held_by_locality_limit"
+    for i in np.flatnonzero(mine).tolist():
+        loc = int(t.locality[i])
+        why[i] = f"{t.locality_ids[loc]}'s {limit} ({f.amount(f.tight[(limit, loc)])}) is reached"
+    return code, why
+
+
+def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
+    """A reason code and a sentence for every line."""
     sc, t = f.scenario, f.t
     rules = sc.rules
-    floor, cap, alloc = t.floor, t.capacity, t.allocated
-    codes, texts = [], []
+    p = t.pool
+    given, received = f.given, f.received
+    surplus, room = t.surplus, t.room
+    has_ceiling = np.array([ln.ceiling is not None for ln in sc.lines], dtype=bool)
+    code = np.full(t.size, "balanced", dtype=object)
+    donor = surplus > 0
+    recipient = room > 0
+    code[~donor & ~recipient & has_ceiling & (t.capacity > t.allocated)] = "held_by_ceiling"
+    code[~donor & ~recipient & (t.allocated > t.capacity)] = "held_by_floor"
+    held_give, why_give = _held_reason(f, "max_loss")
+    held_take, why_take = _held_reason(f, "max_gain")
+    code[donor] = held_give[donor]
+    code[donor & (f.moved[p] >= f.R[p])] = "kept_surplus"
+    code[donor & (f.R[p] == 0)] = "no_room_in_pool"
+    code[donor & (given == surplus)] = "gave_all_surplus"
+    code[donor & t.receive_only] = "receive_only"
+    code[recipient] = held_take[recipient]
+    code[recipient & (f.moved[p] >= f.S[p])] = "received_share"
+    code[recipient & (f.S[p] == 0)] = "no_surplus_in_pool"
+    code[recipient & (received == room)] = "received_all_room"
+    code[recipient & t.give_only] = "give_only"
+    code[t.frozen] = "frozen"
+
     share_word = {"proportional": "a pro-rata share", "priority": "a share by priority weight"}
-    for i in range(t.size):
-        p, loc = int(t.pool[i]), int(t.locality[i])
-        g, r = int(f.given[i]), int(f.received[i])
-        surplus, room = int(t.surplus[i]), int(t.room[i])
-        if t.frozen[i]:
-            code, text = "frozen", "frozen: neither gives nor receives"
-        elif surplus > 0:
-            if t.receive_only[i]:
-                code, text = "receive_only", f"has surplus {f.amount(surplus)} but is receive_only: it lapses"
-            elif g == surplus:
-                code = "gave_all_surplus"
-                text = f"gave all its surplus {f.amount(surplus)}"
-                if floor[i] > cap[i]:
-                    text += f"; keeps its floor {f.amount(floor[i])}, above its capacity {f.amount(cap[i])}"
-            elif f.R[p] == 0:
-                code, text = "no_room_in_pool", f"has surplus {f.amount(surplus)}, but no line of its pool has room"
-            elif f.moved[p] >= f.R[p]:
-                code = "kept_surplus"
-                text = (
-                    f"gave {f.amount(g)} of its surplus {f.amount(surplus)} ({g / surplus:.0%}): "
-                    f"its pool ran out of room ({share_word[rules.donors]} of the pool's room)"
-                )
-            else:
-                code, text = _held(f, i, loc, "max_loss", f"gave {f.amount(g)} of its surplus {f.amount(surplus)}")
-        elif room > 0:
-            ceiling_note = ""
+    a = f.amount
+    texts: list[str] = []
+    for i, c in enumerate(code.tolist()):
+        if c == "gave_all_surplus":
+            text = f"gave all its surplus {a(surplus[i])}"
+            if t.floor[i] > t.capacity[i]:
+                text += f"; keeps its floor {a(t.floor[i])}, above its capacity {a(t.capacity[i])}"
+        elif c == "kept_surplus":
+            text = (
+                f"gave {a(given[i])} of its surplus {a(surplus[i])} ({given[i] / surplus[i]:.0%}): its pool ran out "
+                f"of room ({share_word[rules.donors]} of the pool's room)"
+            )
+        elif c == "received_all_room":
+            text = f"received its whole room {a(room[i])}"
             ceiling = sc.lines[i].ceiling
             if ceiling is not None and ceiling < sc.lines[i].capacity:
-                ceiling_note = f" (its ceiling {ceiling} caps it below its capacity)"
-            if t.give_only[i]:
-                code, text = "give_only", f"could absorb {f.amount(room)} more but is give_only"
-            elif r == room:
-                code, text = "received_all_room", f"received its whole room {f.amount(room)}{ceiling_note}"
-            elif f.S[p] == 0:
-                code, text = (
-                    "no_surplus_in_pool",
-                    f"could absorb {f.amount(room)} more, but no line of its pool has surplus",
-                )
-            elif f.moved[p] >= f.S[p]:
-                code = "received_share"
-                text = (
-                    f"received {f.amount(r)} of its room {f.amount(room)} ({r / room:.0%}): its pool ran out of "
-                    f"surplus ({share_word[rules.recipients]})"
-                )
-            else:
-                code, text = _held(f, i, loc, "max_gain", f"received {f.amount(r)} of its room {f.amount(room)}")
-        elif alloc[i] > cap[i]:
-            code = "held_by_floor"
+                text += f" (its ceiling {ceiling} caps it below its capacity)"
+        elif c == "received_share":
             text = (
-                f"must keep its floor {f.amount(floor[i])} (signed contracts) but can disburse only {f.amount(cap[i])}"
+                f"received {a(received[i])} of its room {a(room[i])} ({received[i] / room[i]:.0%}): its pool ran "
+                f"out of surplus ({share_word[rules.recipients]})"
             )
-        elif sc.lines[i].ceiling is not None and cap[i] > alloc[i]:
-            code = "held_by_ceiling"
-            text = f"at its ceiling {f.amount(alloc[i])}: it could disburse {f.amount(cap[i] - alloc[i])} more"
+        elif c == "no_room_in_pool":
+            text = f"has surplus {a(surplus[i])}, but no line of its pool has room"
+        elif c == "no_surplus_in_pool":
+            text = f"could absorb {a(room[i])} more, but no line of its pool has surplus"
+        elif c.startswith("held_by_") and donor[i]:
+            text = f"gave {a(given[i])} of its surplus {a(surplus[i])}: {why_give[i]}"
+        elif c.startswith("held_by_") and recipient[i]:
+            text = f"received {a(received[i])} of its room {a(room[i])}: {why_take[i]}"
+        elif c == "held_by_floor":
+            text = f"must keep its floor {a(t.floor[i])} (signed contracts) but can disburse only {a(t.capacity[i])}"
+        elif c == "held_by_ceiling":
+            text = f"at its ceiling {a(t.allocated[i])}: it could disburse {a(t.capacity[i] - t.allocated[i])} more"
+        elif c == "receive_only":
+            text = f"has surplus {a(surplus[i])} but is receive_only: it lapses"
+        elif c == "give_only":
+            text = f"could absorb {a(room[i])} more but is give_only"
         else:
-            code, text = "balanced", "holds what it can disburse: nothing to give or receive"
-        codes.append(code)
+            text = REASONS[c]
         texts.append(text)
-    frame = pd.DataFrame({k: [key[j] for key in t.keys] for j, k in enumerate(LINE_KEYS)})
-    frame["reason"] = codes
-    frame["text"] = texts
-    frame.index.name = "line"
-    return frame
-
-
-def _held(f: _Facts, i: int, loc: int, limit: str, done: str) -> tuple[str, str]:
-    """Why a line that could move more did not: the rule that holds it back."""
-    rules = f.scenario.rules
-    t = f.t
-    if (limit, loc) in f.tight:
-        name = f.scenario.table.locality_ids[loc]
-        return "held_by_locality_limit", f"{done}: {name}'s {limit} ({f.amount(f.tight[(limit, loc)])}) is reached"
-    if rules.min_transfer > 0:
-        return "held_by_min_transfer", f"{done}: a transfer must be at least {rules.min_transfer}"
-    if rules.max_transfers_per_line is not None:
-        return "held_by_max_transfers", f"{done}: at most {rules.max_transfers_per_line} transfers per line"
-    blockers = sorted({t.locality_ids[k[1]] for k in f.tight})
-    why = f"locality limits elsewhere ({', '.join(blockers)})" if blockers else "the rules of its pool"
-    return "held_by_rules", f"{done}: held back by {why}"
+    return code, texts
 
 
 # ------------------------------------------------------------------------------------ prices
 def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Money absorbed by one more unit of each line's capacity and allocation, from LP duals.
+
+    With ``y`` the duals (d objective / d rhs of the maximisation), one more unit of room on a
+    line in pool p and locality l is worth ``max(0, 1 - y_pool - y_gain(l) + y_loss(l) - y_targets)``
+    and one more unit of surplus ``max(0, y_pool - y_loss(l) + y_gain(l))``. A lapsing line's
+    capacity also absorbs its own lapse (+1) and relaxes the targets covering it.
+    """
     sc, t, form = f.scenario, f.t, f.form
-    n_pools = len(t.pool_keys)
-    # value of one more unit of surplus injected into each pool (the pool row's dual)
+    n_pools, n_loc = len(t.pool_keys), len(t.locality_ids)
     pool_dual = np.where((f.S == 0) & (f.R > 0), 1.0, 0.0)
-    limit_dual: dict[tuple[str, int], float] = {}
+    gain_dual = np.zeros(n_loc)
+    loss_dual = np.zeros(n_loc)
     target_dual: dict[int, float] = {}
     if program is not None and duals is not None:
         for kind, start, n, payload in program.row_groups:
             if kind == "pool":
                 pool_dual[form.pool_index] = duals[start : start + n]
-            elif kind in ("max_loss", "max_gain"):
-                limit_dual[(kind, int(payload))] = float(duals[start])  # type: ignore[call-overload]
+            elif kind == "max_loss":
+                loss_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
+            elif kind == "max_gain":
+                gain_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
             elif kind == "target":
                 target_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
-    covering: list[list[int]] = [[] for _ in range(t.size)]
+    target_term = np.zeros(t.size)
     for k, covered, _ in form.goals:
-        for i in covered.tolist():
-            covering[i].append(k)
-
-    def value_of_room(i: int) -> float:
-        p, loc = int(t.pool[i]), int(t.locality[i])
-        if f.S[p] == 0:
-            return 0.0
-        rc = 1.0 - pool_dual[p] - limit_dual.get(("max_gain", loc), 0.0) + limit_dual.get(("max_loss", loc), 0.0)
-        rc -= sum(target_dual.get(k, 0.0) for k in covering[i])
-        return max(0.0, rc)
-
-    def value_of_surplus(i: int) -> float:
-        p, loc = int(t.pool[i]), int(t.locality[i])
-        if f.R[p] == 0:
-            return 0.0
-        rc = pool_dual[p] - limit_dual.get(("max_loss", loc), 0.0) + limit_dual.get(("max_gain", loc), 0.0)
-        return max(0.0, rc)
-
-    rows = []
+        target_term[covered] += target_dual.get(k, 0.0)
+    pool, loc = t.pool, t.locality
+    room_value = np.where(
+        f.S[pool] == 0, 0.0, np.maximum(0.0, 1.0 - pool_dual[pool] - gain_dual[loc] + loss_dual[loc] - target_term)
+    )
+    surplus_value = np.where(f.R[pool] == 0, 0.0, np.maximum(0.0, pool_dual[pool] - loss_dual[loc] + gain_dual[loc]))
+    has_ceiling = np.array([ln.ceiling is not None for ln in sc.lines], dtype=bool)
+    ceiling_units = np.array(
+        [int(ln.ceiling / sc.precision) if ln.ceiling is not None else 0 for ln in sc.lines], dtype=np.int64
+    )
+    can_receive = ~(t.frozen | t.give_only) & (~has_ceiling | (t.capacity < ceiling_units))
+    can_give = ~(t.frozen | t.receive_only)
+    lapsing = t.allocated > t.capacity
+    capacity_value = np.where(
+        lapsing,
+        1.0 - target_term - np.where(can_give & (t.capacity >= t.floor), surplus_value, 0.0),
+        np.where(can_receive, room_value, 0.0),
+    )
+    allocation_value = np.where(
+        lapsing, np.where(can_give, surplus_value, 0.0), 1.0 - np.where((t.room > 0) & can_receive, room_value, 0.0)
+    )
+    capacity_value = np.round(np.maximum(capacity_value, 0.0), 9)
     unmoved = f.S - f.moved
-    for i in range(t.size):
-        alloc, cap, floor = int(t.allocated[i]), int(t.capacity[i]), int(t.floor[i])
-        ceiling = sc.lines[i].ceiling
-        can_receive = not (t.frozen[i] or t.give_only[i]) and (ceiling is None or sc.to_amount(cap) < ceiling)
-        can_give = not (t.frozen[i] or t.receive_only[i])
-        target_relief = -sum(target_dual.get(k, 0.0) for k in covering[i])
-        p = int(t.pool[i])
-        if alloc > cap:  # lapsing: more capacity absorbs its own lapse; it also has less surplus
-            capacity_value = 1.0 + target_relief
-            if can_give and cap >= floor:
-                capacity_value -= value_of_surplus(i)
-            up_to = int(f.lapse_after[i]) if f.lapse_after[i] > 0 else int(t.surplus[i])
-            allocation_value = value_of_surplus(i) if can_give else 0.0
-        else:  # room (or balanced): more capacity is more room
-            capacity_value = value_of_room(i) if can_receive else 0.0
-            up_to = int(unmoved[p])
-            allocation_value = 1.0 - (value_of_room(i) if t.room[i] > 0 and can_receive else 0.0)
-        capacity_value = round(max(capacity_value, 0.0), 9)
-        rows.append((float(capacity_value), round(float(allocation_value), 9), up_to))
+    up_to = np.where(lapsing, np.where(f.lapse_after > 0, f.lapse_after, t.surplus), unmoved[pool]).astype(np.int64)
     frame = pd.DataFrame({k: [key[j] for key in t.keys] for j, k in enumerate(LINE_KEYS)})
-    frame["capacity_value"] = [r[0] for r in rows]
-    frame["allocation_value"] = [r[1] for r in rows]
-    up_to_amounts: list[Any] = [sc.to_amount(r[2]) for r in rows]
-    saving: list[Any] = [Decimal(repr(float(r[0]))) * sc.to_amount(r[2]) if r[0] > 0 else Decimal(0) for r in rows]
-    frame["up_to"] = up_to_amounts
-    frame["saving"] = saving
+    frame["capacity_value"] = capacity_value
+    frame["allocation_value"] = np.round(allocation_value, 9)
+    frame["up_to"] = _amounts(sc, up_to)
+    frame["saving"] = capacity_value * up_to.astype(np.float64) * float(sc.precision)
     frame.index.name = "line"
     pools = pd.DataFrame(
         {
             "pool": [_pool_label(k) for k in t.pool_keys],
-            "room_value": [0.0 if f.S[p] == 0 else round(max(0.0, 1.0 - pool_dual[p]), 9) for p in range(n_pools)],
-            "surplus_value": [0.0 if f.R[p] == 0 else round(max(0.0, float(pool_dual[p])), 9) for p in range(n_pools)],
-            "surplus": [sc.to_amount(int(v)) for v in f.S],
-            "room": [sc.to_amount(int(v)) for v in f.R],
-            "moved": [sc.to_amount(int(v)) for v in f.moved],
+            "room_value": np.where(f.S == 0, 0.0, np.round(np.maximum(0.0, 1.0 - pool_dual), 9)),
+            "surplus_value": np.where(f.R == 0, 0.0, np.round(np.maximum(0.0, pool_dual), 9)),
+            "surplus": _amounts(sc, f.S),
+            "room": _amounts(sc, f.R),
+            "moved": _amounts(sc, f.moved),
         }
     )
+    del n_pools
     return frame, pools
 
 
+def _amounts(sc: Scenario, units: np.ndarray) -> list[Any]:
+    if sc.precision == 1:
+        return [Decimal(u) for u in units.tolist()]
+    return [sc.to_amount(u) for u in units.tolist()]
+
+
 # ------------------------------------------------------------------------------------ lapse
+_BLOCKS = ("floor", "frozen", "receive_only", "max_loss", "max_gain", "min_transfer", "max_transfers_per_line", "rules")
+
+
 def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The money that still lapses, by pool and locality: no room in its pool, or held by a rule."""
     sc, t = f.scenario, f.t
     rules = sc.rules
-    room_left = f.R - f.moved  # room still unused in each pool
-    by: dict[tuple[int, int], list[Any]] = {}
-    for i in np.flatnonzero(f.lapse_after > 0).tolist():
-        p, loc = int(t.pool[i]), int(t.locality[i])
-        lapse = int(f.lapse_after[i])
-        locked = max(0, min(int(f.final[i]), int(t.floor[i])) - int(t.capacity[i]))
-        unmoved = lapse - locked
-        no_room = blocked = 0
-        why: set[str] = set()
-        if locked:
-            blocked += locked
-            why.add("floor")
-        if unmoved:
-            if t.frozen[i] or t.receive_only[i]:
-                blocked += unmoved
-                why.add("frozen" if t.frozen[i] else "receive_only")
-            elif room_left[p] <= 0:
-                no_room += unmoved
-            else:
-                blocked += unmoved
-                if ("max_loss", loc) in f.tight:
-                    why.add(f"max_loss of {t.locality_ids[loc]}")
-                gain_tight = sorted({t.locality_ids[k[1]] for k in f.tight if k[0] == "max_gain"})
-                why.update(f"max_gain of {name}" for name in gain_tight)
-                if rules.min_transfer > 0:
-                    why.add("min_transfer")
-                if rules.max_transfers_per_line is not None:
-                    why.add("max_transfers_per_line")
-                if not why:
-                    why.add("rules")
-        entry = by.setdefault((p, loc), [0, 0, 0, set()])
-        entry[0] += lapse
-        entry[1] += no_room
-        entry[2] += blocked
-        entry[3] |= why
+    room_left = f.R - f.moved
+    lapse = f.lapse_after
+    locked = np.clip(np.minimum(f.final, t.floor) - t.capacity, 0, None)
+    locked = np.minimum(locked, lapse)
+    unmoved = lapse - locked
+    stuck = t.frozen | t.receive_only
+    no_room = np.where(~stuck & (room_left[t.pool] <= 0), unmoved, 0)
+    blocked = lapse - no_room
+    bits = np.zeros(t.size, dtype=np.int64)
+    bit = {name: 1 << k for k, name in enumerate(_BLOCKS)}
+    bits |= np.where(locked > 0, bit["floor"], 0)
+    rest = (unmoved > 0) & (no_room == 0)
+    bits |= np.where(rest & t.frozen, bit["frozen"], 0)
+    bits |= np.where(rest & t.receive_only, bit["receive_only"], 0)
+    free = rest & ~stuck
+    loss_tight = np.zeros(len(t.locality_ids), dtype=bool)
+    gain_tight = np.zeros(len(t.locality_ids), dtype=bool)
+    for kind, loc in f.tight:
+        (loss_tight if kind == "max_loss" else gain_tight)[loc] = True
+    bits |= np.where(free & loss_tight[t.locality], bit["max_loss"], 0)
+    pool_gain_tight = np.zeros(len(t.pool_keys), dtype=bool)
+    np.logical_or.at(pool_gain_tight, t.pool, (t.room > 0) & gain_tight[t.locality])
+    bits |= np.where(free & pool_gain_tight[t.pool], bit["max_gain"], 0)
+    if rules.min_transfer > 0:
+        bits |= np.where(free, bit["min_transfer"], 0)
+    if rules.max_transfers_per_line is not None:
+        bits |= np.where(free, bit["max_transfers_per_line"], 0)
+    bits |= np.where(free & (bits == 0), bit["rules"], 0)
+
+    which = np.flatnonzero(lapse > 0)
+    n_loc = len(t.locality_ids)
+    group = t.pool[which] * n_loc + t.locality[which]
+    keys, inverse = np.unique(group, return_inverse=True)
+    sums = {
+        name: np.bincount(inverse, weights=arr[which], minlength=keys.shape[0]).astype(np.int64)
+        for name, arr in (("lapse", lapse), ("no_room", no_room), ("blocked", blocked))
+    }
+    group_bits = np.zeros(keys.shape[0], dtype=np.int64)
+    np.bitwise_or.at(group_bits, inverse, bits[which])
+    order = np.lexsort((keys, -sums["lapse"]))
     labels = sc.locality_labels()
-    keys = sorted(by, key=lambda k: (-by[k][0], k))
+    gain_names = (
+        {
+            p: sorted(
+                {t.locality_ids[int(k)] for k in t.locality[(t.pool == p) & (t.room > 0) & gain_tight[t.locality]]}
+            )
+            for p in np.unique(t.pool[which]).tolist()
+        }
+        if gain_tight.any()
+        else {}
+    )
+
+    def blocked_by(g: int) -> str:
+        key = int(keys[g])
+        p, loc = key // n_loc, key % n_loc
+        out = []
+        for name in _BLOCKS:
+            if group_bits[g] & bit[name]:
+                if name == "max_loss":
+                    out.append(f"max_loss of {t.locality_ids[loc]}")
+                elif name == "max_gain":
+                    out.append("max_gain of " + ", ".join(gain_names.get(p, [])))
+                else:
+                    out.append(name)
+        return ", ".join(out)
+
     frame = pd.DataFrame(
         {
-            "pool": [_pool_label(t.pool_keys[p]) for p, _ in keys],
-            "locality": [t.locality_ids[loc] for _, loc in keys],
-            "name": [labels[t.locality_ids[loc]] for _, loc in keys],
-            "lapse": [sc.to_amount(by[k][0]) for k in keys],
-            "no_room": [sc.to_amount(by[k][1]) for k in keys],
-            "blocked": [sc.to_amount(by[k][2]) for k in keys],
-            "blocked_by": [", ".join(sorted(by[k][3])) for k in keys],
+            "pool": [_pool_label(t.pool_keys[int(keys[g]) // n_loc]) for g in order],
+            "locality": [t.locality_ids[int(keys[g]) % n_loc] for g in order],
+            "name": [labels[t.locality_ids[int(keys[g]) % n_loc]] for g in order],
+            "lapse": _amounts(sc, sums["lapse"][order]),
+            "no_room": _amounts(sc, sums["no_room"][order]),
+            "blocked": _amounts(sc, sums["blocked"][order]),
+            "blocked_by": [blocked_by(int(g)) for g in order],
         },
         columns=["pool", "locality", "name", "lapse", "no_room", "blocked", "blocked_by"],
     )
-    total = int(f.lapse_after.sum())
+    total = int(lapse.sum())
     allocated = int(t.allocated.sum())
-    pool_lapse = np.bincount(t.pool, weights=f.lapse_after, minlength=len(t.pool_keys))
-    loc_lapse = np.bincount(t.locality, weights=f.lapse_after, minlength=len(t.locality_ids))
-    no_room_total = sum(v[1] for v in by.values())
-    blocked_total = sum(v[2] for v in by.values())
+    pool_lapse = np.bincount(t.pool, weights=lapse, minlength=len(t.pool_keys))
+    loc_lapse = np.bincount(t.locality, weights=lapse, minlength=n_loc)
+    no_room_total, blocked_total = int(no_room.sum()), int(blocked.sum())
     gap: dict[str, Any] = {
         "amount": sc.to_amount(total),
         "share": total / allocated if allocated else 0.0,
@@ -359,8 +423,7 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
         "blocked": sc.to_amount(blocked_total),
     }
     if total:
-        top_pool = int(np.argmax(pool_lapse))
-        top_loc = int(np.argmax(loc_lapse))
+        top_pool, top_loc = int(np.argmax(pool_lapse)), int(np.argmax(loc_lapse))
         gap["largest_pool"] = {
             "pool": _pool_label(t.pool_keys[top_pool]),
             "lapse": sc.to_amount(int(pool_lapse[top_pool])),
@@ -386,8 +449,11 @@ def explain_plan(
 ) -> Explanation:
     """The explanation of a found plan (``change`` in whole units per line)."""
     f = _Facts(scenario, form, change)
-    lines = _reasons(f)
+    codes, texts = _reasons(f)
     prices, pools = _prices(f, program, duals)
+    lines = prices[list(LINE_KEYS)].copy()
+    lines["reason"] = codes
+    lines["text"] = texts
     lapse, gap = _lapse(f)
     notes = []
     if program is None or duals is None:
