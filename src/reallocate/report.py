@@ -86,10 +86,15 @@ def text_report(plan: Plan) -> str:
     sc = plan.scenario
     out = [f"{sc.name} — {plan.status} ({plan.solver})", ""]
     if plan.summary is None:
-        out.append(headline(plan))
+        out.append(f"no plan: {plan.status}")
+        out += _diagnosis_text(plan)
+        if not _diagnosis_text(plan):
+            out.append(plan.message)
         return "\n".join(out) + "\n"
     s = plan.summary
     out.append(headline(plan))
+    if plan.explain is not None and plan.explain.gap.get("text"):
+        out.append(plan.explain.gap["text"])
     cost = f"; transfer cost {amount_text(s.transfer_cost)}" if sc.transfer_costs else ""
     out.append(f"moved {amount_text(s.moved)} {sc.unit} in {s.transfer_count} transfers{cost}")
     if plan.status != "optimal":
@@ -102,7 +107,9 @@ def text_report(plan: Plan) -> str:
     )
     labels = sc.locality_labels()
     rows = []
-    has_cost = bool(sc.transfer_costs)
+    has_cost = bool(sc.transfer_costs) or any(c > 0 for c in sc.rules.move_costs.values())
+    approvals = set(plan.transfers["approval"]) if "approval" in plan.transfers else set()
+    show_approval = bool(approvals - {"people_committee"})
     for rec in records(plan.transfers):
         src = [rec[f"from_{k}"] for k in LINE_KEYS]
         dst = [rec[f"to_{k}"] for k in LINE_KEYS]
@@ -110,14 +117,79 @@ def text_report(plan: Plan) -> str:
         row = [" / ".join(common), _side(labels, src, dst), _side(labels, dst, src), amount_text(rec["amount"])]
         if has_cost:
             row.append(amount_text(rec["cost"]))
+        if show_approval:
+            row.append(str(rec["approval"]).replace("_", " "))
         rows.append(row)
     out += ["", f"Transfers ({sc.unit})"]
-    header = ["pool", "from", "to", "amount"] + (["cost"] if has_cost else [])
+    header = ["pool", "from", "to", "amount"] + (["cost"] if has_cost else []) + (["approval"] if show_approval else [])
     if rows:
-        out += _table(header, rows, right={3, 4})
+        out += _table(header, rows, right={3, 4} if has_cost else {3})
     else:
         out.append("(none: no pool has both surplus and room)")
+    out += _explain_text(plan)
     return "\n".join(out) + "\n"
+
+
+def _explain_text(plan: Plan, top: int = 10) -> list[str]:
+    """Reasons in short, where ready projects would save the most, and the lapse by pool/locality."""
+    e = plan.explain
+    if e is None or e.lines.empty:
+        return []
+    sc = plan.scenario
+    labels = sc.locality_labels()
+    out = ["", "Why (lines by reason)"]
+    counts = e.lines["reason"].value_counts()
+    out += [f"  {n:>5}  {code.replace('_', ' ')}" for code, n in counts.items()]
+    ranked = e.ranked.head(top)
+    if not ranked.empty:
+        out += ["", f"Where ready projects would save the most money (per extra unit of capacity; top {top})"]
+        rows = [
+            [
+                labels.get(r["locality"], r["locality"]),
+                " / ".join(x for x in (r["program"], r["fund"], r["component"]) if x),
+                f"{r['capacity_value']:g}",
+                amount_text(r["up_to"]),
+            ]
+            for r in records(ranked)
+        ]
+        out += _table(["locality", "line", "saves per unit", "up to"], rows, right={2, 3})
+    lapse = e.lapse.head(top)
+    if not lapse.empty:
+        out += ["", f"Money that still lapses ({sc.unit}; largest {top})"]
+        rows = [
+            [
+                r["pool"],
+                r["name"],
+                amount_text(r["lapse"]),
+                amount_text(r["no_room"]),
+                amount_text(r["blocked"]),
+                r["blocked_by"],
+            ]
+            for r in records(lapse)
+        ]
+        out += _table(["pool", "locality", "lapse", "no room in pool", "blocked", "blocked by"], rows, right={2, 3, 4})
+    if e.notes:
+        out += ["", *("note: " + n for n in e.notes)]
+    return out
+
+
+def _diagnosis_text(plan: Plan) -> list[str]:
+    e = plan.explain
+    if e is None or not e.diagnosis:
+        return []
+    out = []
+    for d in e.diagnosis.get("targets", []):
+        out.append(d["text"])
+        for line in d["closest_lines"]:
+            out.append(
+                f"  - {line['label']}: +{amount_text(line['add_capacity'])} capacity "
+                f"(lapses {amount_text(line['lapse_left'])} of capacity {amount_text(line['capacity'])})"
+            )
+    conflict = e.diagnosis.get("conflict") or []
+    if conflict:
+        out += ["", "The smallest set of rules that conflict:"]
+        out += [f"  - {c}" for c in conflict]
+    return out
 
 
 def describe_scenario(scenario: Scenario) -> str:
