@@ -517,7 +517,7 @@ def diagnose(
             )
             if alone:
                 candidates = alone[:5]
-                how = f"e.g. {scenario.to_amount(missing):,} more at {_line_label(scenario, alone[0])}"
+                how = f"e.g. +{scenario.to_amount(missing):,} capacity at {_line_label(scenario, alone[0])}"
             else:
                 candidates = []
                 covered_so_far = 0

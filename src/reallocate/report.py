@@ -139,7 +139,7 @@ def _explain_text(plan: Plan, top: int = 10) -> list[str]:
     labels = sc.locality_labels()
     out = ["", "Why (lines by reason)"]
     counts = e.lines["reason"].value_counts()
-    out += [f"  {n:>5}  {code.replace('_', ' ')}" for code, n in counts.items()]
+    out += [f"  {n:>5}  {str(code).replace('_', ' ')}" for code, n in counts.items()]
     ranked = e.ranked.head(top)
     if not ranked.empty:
         out += ["", f"Where ready projects would save the most money (per extra unit of capacity; top {top})"]
