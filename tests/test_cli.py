@@ -91,7 +91,8 @@ def test_demo_text_report(demo_text: subprocess.CompletedProcess[str]) -> None:
 def test_demo_text_lists_every_transfer_once(demo_text: subprocess.CompletedProcess[str], demo_json: Any) -> None:
     plan = parse_exact(demo_json.stdout)
     transfers_part = demo_text.stdout.split("Transfers (million VND)", 1)[1]
-    rows = [r for r in transfers_part.strip().splitlines()[2:] if r.strip()]
+    table = transfers_part.strip().split("\n\n", 1)[0]  # the table ends at the next blank line
+    rows = [r for r in table.splitlines()[2:] if r.strip()]
     assert len(rows) == len(plan["transfers"]) > 0
     # amounts appear with thousands separators
     for row, t in zip(rows, plan["transfers"], strict=True):

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pulp
 
-from .formulation import Program
+from .formulation import SOLVER_DIGITS, Program
 
 __all__ = ["SolverName", "StageOutcome", "check_point", "run"]
 
@@ -218,6 +218,8 @@ def irreducible_conflict(program: Program) -> tuple[list[int], list[int]] | None
     model.a_matrix_.index_ = program.col_index
     model.a_matrix_.value_ = program.value
     h.passModel(model)
+    # the "irreducible" strategy deletes rows and bounds until what is left is minimal
+    h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
         return None
@@ -270,12 +272,15 @@ def _to_pulp(program: Program) -> tuple[pulp.LpProblem, list[pulp.LpVariable], l
     return prob, variables, constraints
 
 
-def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL) -> str | None:
-    """Why ``x`` is not a feasible point of ``program`` (or None when it is)."""
+def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL, relative: float = 0.0) -> str | None:
+    """Why ``x`` is not a feasible point of ``program`` (or None when it is). ``relative`` allows
+    for the digits a solver prints (CBC: 8 significant digits)."""
     if x.shape[0] != program.num_cols or not np.all(np.isfinite(x)):
         return "the solver returned no usable values"
-    if np.any(x < program.lower - tol) or np.any(x > program.upper + tol):
-        k = int(np.flatnonzero((x < program.lower - tol) | (x > program.upper + tol))[0])
+    slack_col = tol + relative * np.abs(x)
+    low, high = x < program.lower - slack_col, x > program.upper + slack_col
+    if np.any(low) or np.any(high):
+        k = int(np.flatnonzero(low | high)[0])
         return f"column {k} = {x[k]:.9g} is outside [{program.lower[k]:.9g}, {program.upper[k]:.9g}]"
     ints = program.integer
     if ints.any() and np.any(np.abs(x[ints] - np.rint(x[ints])) > 1e-5):
@@ -284,7 +289,8 @@ def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL) -> str
         prod = program.value * x[program.col_index]
         row_of = np.repeat(np.arange(program.num_rows), np.diff(program.row_start))
         act = np.bincount(row_of, weights=prod, minlength=program.num_rows)
-        slack = tol + _CHECK_REL * np.bincount(row_of, weights=np.abs(prod), minlength=program.num_rows)
+        weight = np.bincount(row_of, weights=np.abs(prod), minlength=program.num_rows)
+        slack = tol + (_CHECK_REL + relative) * weight
         gap = act - program.row_rhs
         bad = ((program.row_sense == -1) & (gap > slack)) | ((program.row_sense == 1) & (gap < -slack))
         bad |= (program.row_sense == 0) & (np.abs(gap) > slack)
@@ -311,6 +317,10 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     if solver == "highs":
         if node_limit is not None and program.is_mip:
             opts["mip_max_nodes"] = int(node_limit)
+        if program.is_mip:
+            # HiGHS 1.16's MIP presolve can return a worse point as "optimal" on these small
+            # tie-break MIPs (seen: 612.28 with presolve, 608.06 without; CBC agrees with 608.06)
+            opts["presolve"] = "off"
         engine = _HiGHS(program, variables, constraints, **opts)
     elif solver == "cbc":
         if node_limit is not None and program.is_mip:
@@ -370,13 +380,13 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     if status == pulp.LpStatusInfeasible:
         return outcome("infeasible", None, "the solver proved the stage infeasible")
     if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal and not hit_limit:
-        why = check_point(program, raw)
+        why = check_point(program, raw, relative=SOLVER_DIGITS[solver])
         if why is not None:
             return outcome("error", None, f"{solver} reported optimal but {why}")
         return outcome("optimal", raw)
     if hit_limit or (status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionIntegerFeasible):
         what = "time limit" if limit == "time_limit" else f"node limit ({node_limit} nodes)"
-        if has_point and check_point(program, raw) is None:
+        if has_point and check_point(program, raw, relative=SOLVER_DIGITS[solver]) is None:
             return outcome(limit, raw, f"{what} reached; best point found kept (not proven optimal)")
         return outcome(limit, None, f"{what} reached before a feasible point was found")
     name = pulp.LpStatus.get(status, str(status))

@@ -34,11 +34,11 @@ class Moves:
         self.transfers = transfers
 
 
-def exact_moves(form: Formulation, program: Program, x: np.ndarray) -> Moves:
+def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: float = 1e-13) -> Moves:
     s = float(form.scale)
     if program.has("pair"):
         units = x[program.block("pair")] * s
-        pair_units = _round_pairs(form, units, snap_tolerance(units, form.scale))
+        pair_units = _round_pairs(form, units, snap_tolerance(units, form.scale, relative))
         amount = np.zeros(form.n, dtype=np.int64)
         np.add.at(amount, form.pair_donor, pair_units)
         np.add.at(amount, form.pair_recipient, pair_units)
@@ -47,7 +47,9 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray) -> Moves:
         return Moves(amount, transfers)
 
     raw = form.amounts(program, x)
-    amount = _round_lines(form, raw, snap_tolerance(raw, form.scale))
+    # a solver's error scales with the largest numbers of the pool, not with each small value
+    pool_size = np.bincount(form.pool, weights=np.where(form.is_recipient, raw, 0.0), minlength=form.n_pools)
+    amount = _round_lines(form, raw, snap_tolerance(np.maximum(raw, pool_size[form.pool]), form.scale, relative))
     return Moves(amount, derive_transfers(form, amount))
 
 

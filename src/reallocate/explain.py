@@ -275,7 +275,7 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
                 target_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
     target_term = np.zeros(t.size)
     for k, covered, _ in form.goals:
-        target_term[covered] += target_dual.get(k, 0.0)
+        target_term[covered] += target_dual.get(k, 0.0)  # a unit of absorbable money relaxes the row by one
     pool, loc = t.pool, t.locality
     room_value = np.where(
         f.S[pool] == 0, 0.0, np.maximum(0.0, 1.0 - pool_dual[pool] - gain_dual[loc] + loss_dual[loc] - target_term)
@@ -494,7 +494,7 @@ def diagnose(
         given[form.line] = np.where(form.is_recipient, 0.0, amounts)
         final = t.allocated + np.rint(received - given).astype(np.int64)
         lapse_after = np.maximum(final - t.capacity, 0)
-        goals = {k: (covered, need) for k, covered, need in form.goals}
+        goals = {k: (covered, rate) for k, covered, rate in form.goals}
         for k, short_units in slack.items():
             missing = int(np.ceil(short_units - 1e-6))
             if missing <= 0:
@@ -531,7 +531,7 @@ def diagnose(
                     if candidates
                     else ""
                 )
-            less_allocation = int(np.ceil(missing / rate)) if rate else None
+            less_allocation = int(np.ceil(missing / rate - 1e-9)) if rate else None
             unit = scenario.unit
             out["targets"].append(
                 {

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 import numpy as np
 
 from .scenario import LINE_KEYS, Scenario
 
-__all__ = ["STAGES", "Formulation", "Program", "apportion", "snap_tolerance", "stage_tolerance"]
+__all__ = ["SOLVER_DIGITS", "STAGES", "Formulation", "Program", "apportion", "snap_tolerance", "stage_tolerance"]
 
 #: Stage names, in lexicographic order of importance.
 STAGES: tuple[str, ...] = ("absorb", "share", "cost", "count", "canonical")
@@ -49,6 +49,10 @@ STAGE_TOL_ABS = 1e-6
 _LP_MAX_BOUND = 1e9
 
 LE, EQ, GE = -1, 0, 1
+
+#: Relative precision of the values each solver hands back: HiGHS returns doubles; CBC's solution
+#: file (which PuLP reads) prints 8 significant digits (sums of several such values: ~1e-6).
+SOLVER_DIGITS = {"highs": 1e-13, "cbc": 1e-6}
 
 
 @dataclass(frozen=True, eq=False)
@@ -297,9 +301,12 @@ class Formulation:
                 out.append((kind, k, units))
         return out
 
-    def _target_rows(self) -> list[tuple[int, np.ndarray, int]]:
-        """(target number, lines it covers, absorbable units it needs) for every target; -1 is
-        ``target_rate``. Absorbable is whole units, so "rate x allocated" rounds up."""
+    def _target_rows(self) -> list[tuple[int, np.ndarray, Decimal]]:
+        """(target number, lines it covers, rate) for every target; -1 is ``target_rate``.
+
+        A target asks that the covered lines' absorbable money reach ``rate`` x what they hold
+        after the moves. Received money adds to both, given money only to what they no longer hold,
+        so the row is  (1 - rate) received + rate given >= rate x allocated - absorbable before."""
         sc = self.scenario
         t = sc.table
         out = []
@@ -311,11 +318,7 @@ class Formulation:
             positions = [LINE_KEYS.index(a) for a in selector]
             want = tuple(selector.values())
             mask = np.array([tuple(key[p] for p in positions) == want for key in t.keys], dtype=bool)
-            covered = np.flatnonzero(mask)
-            allocated = int(np.sum(t.allocated[covered], dtype=object))
-            need = Decimal(repr(rate)) * allocated
-            need_units = int(need.to_integral_value(rounding=ROUND_CEILING))
-            out.append((k, covered, need_units))
+            out.append((k, np.flatnonzero(mask), Decimal(repr(rate))))
         return out
 
     # ------------------------------------------------------------------------------ pairs
@@ -371,13 +374,16 @@ class Formulation:
             return False
         return self.uses_always or stage == "count" or any(name == "count" for name, _ in kept)
 
-    def program(self, stage: str, kept: list[tuple[str, float]], *, elastic: bool = False) -> Program:
+    def program(
+        self, stage: str, kept: list[tuple[str, float]], *, elastic: bool = False, slack: float = 1.0
+    ) -> Program:
         """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept``.
 
         ``elastic`` (absorb stage only): every target row gets a slack column and the objective is
-        the total slack, i.e. the least money by which the targets must fall short.
+        the total slack, i.e. the least money by which the targets must fall short. ``slack``
+        widens the tolerance kept on earlier optima (a retry after a numerically infeasible stage).
         """
-        return self._program(stage, kept, elastic=elastic)
+        return self._program(stage, kept, elastic=elastic, slack=slack)
 
     def explain_program(self) -> Program:
         """The absorb stage as a per-line LP to *maximise* (money received), without pairs: its row
@@ -385,7 +391,13 @@ class Formulation:
         return self._program("absorb", [], per_line=True)
 
     def _program(
-        self, stage: str, kept: list[tuple[str, float]], *, elastic: bool = False, per_line: bool = False
+        self,
+        stage: str,
+        kept: list[tuple[str, float]],
+        *,
+        elastic: bool = False,
+        per_line: bool = False,
+        slack: float = 1.0,
     ) -> Program:
         b = _Builder("elastic" if elastic else ("explain" if per_line else stage))
         pairs = self.pairs_in(stage) and not per_line
@@ -488,7 +500,7 @@ class Formulation:
 
         for earlier, optimum in kept:
             coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
-            b.dense_row(coef, LE, optimum + stage_tolerance(optimum), "kept", earlier)
+            b.dense_row(coef, LE, optimum + slack * stage_tolerance(optimum), "kept", earlier)
         if elastic:
             cost = np.zeros(b.n_cols)
             if "slack" in b.blocks:
@@ -513,24 +525,33 @@ class Formulation:
                 np.zeros(int(mine.sum()), dtype=np.int64), cols[mine], sign * gain[mine], 1, LE, units / s, kind, loc
             )
         covered_active = np.zeros(self.scenario.table.size, dtype=bool)
-        shorts = [(k, covered, short) for k, covered, short in self.target_shortfalls() if short > 0]
+        shorts = [(k, covered, rate, short) for k, covered, rate, short in self.target_shortfalls() if short > 0]
         if elastic and shorts:
-            b.columns("slack", np.array([k for k, _, _ in shorts]), np.zeros(len(shorts)), np.full(len(shorts), np.inf))
-        for j, (k, covered, short) in enumerate(shorts):
+            b.columns("slack", np.array([k for k, *_ in shorts]), np.zeros(len(shorts)), np.full(len(shorts), np.inf))
+        for j, (k, covered, rate, short) in enumerate(shorts):
             covered_active[:] = False
             covered_active[covered] = True
-            mine = covered_active[self.line[active]] & self.is_recipient[active]
-            row_cols, row_vals = cols[mine], np.ones(int(mine.sum()))
+            mine = covered_active[self.line[active]]
+            r = float(rate)
+            row_cols = cols[mine]
+            row_vals = np.where(self.is_recipient[active[mine]], 1.0 - r, r)
             if elastic:
                 row_cols = np.append(row_cols, b.blocks["slack"][0] + j)
                 row_vals = np.append(row_vals, 1.0)
-            b.row_block(np.zeros(row_cols.shape[0], dtype=np.int64), row_cols, row_vals, 1, GE, short / s, "target", k)
+            b.row_block(
+                np.zeros(row_cols.shape[0], dtype=np.int64), row_cols, row_vals, 1, GE, float(short) / s, "target", k
+            )
 
-    def target_shortfalls(self) -> list[tuple[int, np.ndarray, int]]:
-        """(target number, lines covered, units it lacks before any move) for every target."""
+    def target_shortfalls(self) -> list[tuple[int, np.ndarray, Decimal, Decimal]]:
+        """(target number, lines covered, rate, units it lacks before any move) for every target."""
         t = self.scenario.table
         absorbable = np.minimum(t.allocated, t.capacity)
-        return [(k, covered, need - int(np.sum(absorbable[covered], dtype=object))) for k, covered, need in self.goals]
+        out = []
+        for k, covered, rate in self.goals:
+            allocated = int(np.sum(t.allocated[covered], dtype=object))
+            before = int(np.sum(absorbable[covered], dtype=object))
+            out.append((k, covered, rate, rate * allocated - before))
+        return out
 
     def objective(
         self, stage: str, blocks: dict[str, tuple[int, int]], index: dict[str, np.ndarray], n_cols: int
@@ -594,7 +615,7 @@ class Formulation:
         return np.bincount(self.pool, weights=np.where(self.is_recipient, amount, 0.0), minlength=self.n_pools)
 
     # ------------------------------------------------------------------------------ targets
-    def set_targets(self, moved: np.ndarray) -> None:
+    def set_targets(self, moved: np.ndarray, relative: float = SOLVER_DIGITS["highs"]) -> None:
         """Fair targets (whole units) from the money the ``absorb`` solution moves in each pool.
 
         Per pool, the money moved M is split among recipients by the recipients rule and taken from
@@ -611,7 +632,7 @@ class Formulation:
             don = members[~self.is_recipient[members]]
             top = min(int(self.bound[rec].sum()), int(self.bound[don].sum()))
             total = min(max(int(np.floor(moved[p] + 0.5)), 0), top)
-            if abs(float(moved[p]) - top) <= snap_tolerance(float(top), self.scale):
+            if abs(float(moved[p]) - top) <= snap_tolerance(float(top), self.scale, relative):
                 total = top  # the solver's last digits are noise: the pool moves all it can
             targets[rec] = _fill(total, self.bound[rec], self.weight[rec], self.recipients_rule, highest_first=True)
             targets[don] = _fill(total, self.bound[don], self.weight[don], self.donors_rule, highest_first=False)
@@ -637,11 +658,13 @@ def _fill(total: int, bounds: np.ndarray, weight: np.ndarray, rule: str, *, high
     return out
 
 
-def snap_tolerance(value: np.ndarray | float, scale: int) -> np.ndarray | float:
+def snap_tolerance(
+    value: np.ndarray | float, scale: int, relative: float = SOLVER_DIGITS["highs"]
+) -> np.ndarray | float:
     """How far (in integer units) a solver value may sit from a whole number or target and still be
-    read as it: LP tolerances (~1e-7 in LP units of ``scale`` integer units) plus the ~15 significant
-    digits a solver prints (CBC writes its solution as text)."""
-    return 1e-5 * scale + 1e-13 * np.abs(value)
+    read as it: LP tolerances (~1e-7 in LP units of ``scale`` integer units) plus the digits the
+    solver prints (``relative``, see :data:`SOLVER_DIGITS`)."""
+    return 1e-5 * scale + relative * np.abs(value)
 
 
 def stage_tolerance(optimum: float) -> float:

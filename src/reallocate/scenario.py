@@ -149,7 +149,9 @@ class Target(BaseModel):
 
     model_config = _STRICT
 
-    rate: Rate = Field(description="absorbable / allocated of the matching lines must reach this.")
+    rate: Rate = Field(
+        description="Expected disbursement (absorbable / what the matching lines hold after the moves) must reach this."
+    )
     locality: str | None = None
     program: str | None = None
     fund: str | None = None
@@ -195,7 +197,7 @@ class Rules(BaseModel):
         default=None, description="Each line takes part in at most this many transfers."
     )
     target_rate: Rate | None = Field(
-        default=None, description="Expected disbursement of the whole scenario must reach this rate (e.g. 1.0)."
+        default=None, description="Expected disbursement of all lines must reach this rate (e.g. 1.0 for 100%)."
     )
     targets: tuple[Target, ...] = Field(
         default=(), description="Rates that the lines matching each selector must reach, e.g. per program."

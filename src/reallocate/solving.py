@@ -13,7 +13,7 @@ import pandas as pd
 from .backend import SolverName, StageOutcome, irreducible_conflict, run, validate_time_limit
 from .exact import Moves, exact_moves
 from .explain import Explanation, diagnose, explain_plan
-from .formulation import Formulation, Program, stage_tolerance
+from .formulation import SOLVER_DIGITS, Formulation, Program, stage_tolerance
 from .plan import Plan, StageReport
 from .scenario import Scenario
 from .verify import plan_breaches
@@ -48,6 +48,13 @@ def _gc_paused() -> Iterator[None]:
 #: Branch-and-bound nodes the "fewest transfers" stage may use. Finding the fewest transfers is
 #: NP-hard (subset sum); the cap keeps the effort deterministic, so both solvers stay in step.
 COUNT_NODE_LIMIT = 200
+
+#: The "fewest transfers" MILP is attempted only up to this many candidate pairs: beyond it the
+#: search rarely closes within the node limit and only costs time.
+COUNT_MAX_PAIRS = 150
+
+#: Factor on the kept-optimum tolerance when a later stage is retried after a numerical failure.
+RETRY_SLACK = 100.0
 
 
 def _explanation(
@@ -151,6 +158,12 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
             share = dict(kept).get("share")
             if share is not None and share + float(form.targets.sum()) / form.scale <= stage_tolerance(share):
                 continue
+        if stage == "count" and form.n_pairs > COUNT_MAX_PAIRS:
+            notes.append(
+                f"fewest transfers not searched ({form.n_pairs} candidate pairs > {COUNT_MAX_PAIRS}); "
+                "the transfers kept are optimal for every earlier stage"
+            )
+            continue
         remaining = None
         if deadline is not None:
             remaining = deadline - time.perf_counter()
@@ -161,14 +174,21 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         t0 = time.perf_counter()
         program = form.program(stage, kept)
         build_seconds += time.perf_counter() - t0
-        outcome = run(program, solver, remaining, COUNT_NODE_LIMIT if stage == "count" else None)
+        nodes = COUNT_NODE_LIMIT if stage == "count" else None
+        outcome = run(program, solver, remaining, nodes)
+        if outcome.status == "infeasible" and stage != "absorb":
+            # Earlier optima are kept within a tight tolerance; a solver may find that sliver
+            # infeasible numerically. Retry once with a hundredfold tolerance.
+            reports.append(_report(outcome))
+            program = form.program(stage, kept, slack=RETRY_SLACK)
+            outcome = run(program, solver, None if deadline is None else deadline - time.perf_counter(), nodes)
         reports.append(_report(outcome))
         if outcome.status == "optimal":
             assert outcome.values is not None and outcome.objective is not None
             best = (program, outcome.values)
             kept.append((stage, outcome.objective))
             if stage == "absorb":
-                form.set_targets(form.pool_moved(program, outcome.values))
+                form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
                 if outcome.duals is not None:
                     absorb_duals = (program, outcome.duals)
             continue
@@ -216,7 +236,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
     else:
         program, values = best
         try:
-            moves = exact_moves(form, program, values)
+            moves = exact_moves(form, program, values, SOLVER_DIGITS[solver])
         except ValueError as exc:
             plan = Plan.empty(scenario, "error", f"could not round the solution exactly: {exc}", solver, reports)
             plan.timings.update(timings)

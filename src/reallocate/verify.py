@@ -98,10 +98,10 @@ def _rule_breaches(
     goals += [(f"targets[{k}]", g.rate, g.selector) for k, g in enumerate(rules.targets)]
     for name, rate, selector in goals:
         mask = [all(key[LINE_KEYS.index(a)] == v for a, v in selector.items()) for key in key_of]
-        alloc = _CTX.multiply(Decimal(int(np.sum(allocated[mask], dtype=object))), prec)
+        held = _CTX.multiply(Decimal(int(np.sum(final[mask], dtype=object))), prec)
         got = _CTX.multiply(Decimal(int(np.sum(absorbable[mask], dtype=object))), prec)
-        if got < Decimal(repr(rate)) * alloc:
-            out.append(f"rules.{name}: absorbable {got} is below {rate:.2%} of allocated {alloc}")
+        if got < Decimal(repr(rate)) * held:
+            out.append(f"rules.{name}: absorbable {got} is below {rate:.2%} of the {held} its lines hold")
     return out
 
 

@@ -1,0 +1,418 @@
+"""Planning rules (issue 3) and explanations: hand-checked cases, properties, duals, diagnosis."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import reallocate
+from reallocate import ScenarioError, backend, solve
+from reallocate.formulation import Program
+from reallocate.scenario import Scenario
+
+SOLVERS = ("highs", "cbc")
+
+
+def line(
+    locality: str, allocated: int, capacity: int, program: str = "p", fund: str = "f", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "locality": locality,
+        "program": program,
+        "fund": fund,
+        "allocated": allocated,
+        "capacity": capacity,
+        **extra,
+    }
+
+
+def scenario(*lines: dict[str, Any], **extra: Any) -> Scenario:
+    return Scenario.from_dict({"name": "t", "lines": list(lines), **extra})
+
+
+def changes(plan: reallocate.Plan) -> list[int]:
+    return [int(c) for c in plan.lines["change"]]
+
+
+def gain(plan: reallocate.Plan) -> Decimal:
+    assert plan.summary is not None
+    return plan.summary.absorbable_after - plan.summary.absorbable_before
+
+
+# ------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("rules", "where"),
+    [
+        ({"max_loss": {"share": 0.3, "amount": 5}}, ("rules", "max_loss")),
+        ({"max_loss": {}}, ("rules", "max_loss")),
+        ({"max_gain": {"share": 1.5}}, ("rules", "max_gain", "share")),
+        ({"target_rate": 1.2}, ("rules", "target_rate")),
+        ({"targets": [{"program": "nope", "rate": 1}]}, ("rules", "targets", 0)),
+        ({"targets": [{"rate": True}]}, ("rules", "targets", 0, "rate")),
+        ({"max_transfers_per_line": 0}, ("rules", "max_transfers_per_line")),
+        ({"max_transfers_per_line": True}, ("rules", "max_transfers_per_line")),
+        ({"move_costs": {"district": 1}}, ("rules", "move_costs", "district", "[key]")),
+        ({"move_costs": {"program": -1}}, ("rules", "move_costs", "program")),
+        ({"max_loss": {"amount": "2.5"}}, ("rules", "max_loss", "amount")),
+    ],
+)
+def test_bad_rules_are_refused_with_their_path(rules: dict[str, Any], where: tuple[Any, ...]) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario(line("a", 10, 5), line("b", 0, 10), rules=rules)
+    locs = [tuple(e["loc"]) for e in err.value.errors]
+    assert where in locs, err.value
+
+
+def test_a_line_has_at_most_one_flag() -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario(line("a", 10, 5, frozen=True, receive_only=True))
+    assert ("lines", 0, "receive_only") in [tuple(e["loc"]) for e in err.value.errors]
+
+
+# ------------------------------------------------------------------------------- rules, by hand
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_move_costs_prefer_moves_inside_a_program_and_name_the_approval(solver: str) -> None:
+    # a donor and a recipient in each of programs A and B; fair shares fix the amounts (50 each),
+    # move costs choose the pairing: inside each program, never across
+    lines = [
+        line("x", 100, 50, program="A"),
+        line("w", 100, 50, program="B"),
+        line("v", 0, 50, program="B"),
+        line("y", 0, 50, program="A"),
+    ]
+    rules = {"pool_by": ["fund"], "move_costs": {"program": 5, "locality": 1}}
+    plan = solve(scenario(*lines, rules=rules), solver=solver)  # type: ignore[arg-type]
+    assert changes(plan) == [-50, -50, 50, 50]
+    pairs = {(r.from_program, r.to_program) for r in plan.transfers.itertuples()}
+    assert pairs == {("A", "A"), ("B", "B")}
+    assert set(plan.transfers["approval"]) == {"people_committee"}
+    assert plan.summary is not None and plan.summary.transfer_cost == 100 * 1  # locality changes only
+    # with room only in program B the money still moves, and that move needs the People's Council
+    plan2 = solve(scenario(lines[0], lines[2], rules=rules), solver=solver)  # type: ignore[arg-type]
+    assert changes(plan2) == [-50, 50]
+    assert list(plan2.transfers["approval"]) == ["people_council"]
+    assert plan2.summary is not None and plan2.summary.transfer_cost == 50 * (5 + 1)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_loss_as_a_share_caps_a_localitys_net_loss(solver: str) -> None:
+    # x holds 200 (two lines): it may lose at most 25% = 50 in all; y's room is 150
+    s = scenario(
+        line("x", 100, 0),
+        line("x", 100, 0, fund="g"),
+        line("y", 0, 150),
+        line("y", 0, 150, fund="g"),
+        rules={"max_loss": {"share": 0.25}},
+    )
+    plan = solve(s, solver=solver)
+    ch = changes(plan)
+    assert -(ch[0] + ch[1]) == 50
+    assert gain(plan) == 50
+    assert plan.explain is not None
+    held = plan.explain.lines["reason"].tolist()
+    assert held[0] == held[1] == "held_by_locality_limit"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_gain_per_locality_overrides_the_rule(solver: str) -> None:
+    s = scenario(
+        line("x", 100, 0),
+        line("y", 0, 100),
+        line("z", 0, 100),
+        localities=[{"id": "x"}, {"id": "y", "max_gain": {"amount": 10}}, {"id": "z"}],
+        rules={"max_gain": {"amount": 1000}},
+    )
+    plan = solve(s, solver=solver)
+    assert changes(plan) == [-100, 10, 90]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_flags_hold_lines_in_place(solver: str) -> None:
+    s = scenario(
+        line("a", 100, 0, frozen=True),
+        line("b", 100, 0, receive_only=True),
+        line("c", 100, 0),
+        line("d", 0, 300, give_only=True),
+        line("e", 0, 50),
+    )
+    plan = solve(s, solver=solver)
+    assert changes(plan) == [0, 0, -50, 0, 50]
+    assert plan.explain is not None
+    assert plan.explain.lines["reason"].tolist() == [
+        "frozen",
+        "receive_only",
+        "kept_surplus",
+        "give_only",
+        "received_all_room",
+    ]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_transfers_per_line(solver: str) -> None:
+    # one donor, four recipients: with at most 2 transfers per line only two recipients are served
+    s = scenario(line("a", 100, 0), *(line(r, 0, 25) for r in "bcde"), rules={"max_transfers_per_line": 2})
+    plan = solve(s, solver=solver)
+    assert len(plan.transfers) == 2
+    assert gain(plan) == 50
+    plan.verify()
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_reachable_target_is_met(solver: str) -> None:
+    # pools by fund: a (program p) has surplus 60, c (program q) surplus 20, b room 60. Fair shares
+    # take 45 and 15; program q at 100% of what it holds needs c to give all its 20.
+    s = scenario(
+        line("a", 100, 40),
+        line("b", 0, 60),
+        line("c", 50, 30, program="q"),
+        rules={"pool_by": ["fund"], "targets": [{"program": "q", "rate": 1.0}]},
+    )
+    free = solve(scenario(*(ln.model_dump() for ln in s.lines), rules={"pool_by": ["fund"]}), solver=solver)  # type: ignore[arg-type]
+    assert changes(free) == [-45, 60, -15]
+    plan = solve(s, solver=solver)  # type: ignore[arg-type]
+    assert changes(plan) == [-40, 60, -20]
+    plan.verify()
+
+
+# ------------------------------------------------------------------------------- explanations
+def test_reasons_on_a_hand_checked_scenario() -> None:
+    s = scenario(
+        line("a", 100, 40),  # surplus 60: the pool has room 150 -> gives it all
+        line("b", 0, 100),  # room 100, gets 40 (pool ran out of surplus)
+        line("c", 0, 50),  # room 50, gets 20
+        line("d", 80, 20, floor=80),  # floor above capacity: holds
+        line("e", 30, 60, ceiling=30),  # at its ceiling
+        line("f", 10, 10),  # balanced
+        line("g", 50, 0, fund="other"),  # surplus but its pool has no room
+    )
+    plan = solve(s)
+    assert plan.explain is not None
+    reasons = plan.explain.lines["reason"].tolist()
+    assert reasons == [
+        "gave_all_surplus",
+        "received_share",
+        "received_share",
+        "held_by_floor",
+        "held_by_ceiling",
+        "balanced",
+        "no_room_in_pool",
+    ]
+    texts = plan.explain.lines["text"].tolist()
+    assert "40" in texts[1] and "100" in texts[1]
+    lapse = plan.explain.lapse
+    assert plan.summary is not None
+    assert sum(lapse["lapse"]) == plan.summary.lapse_after
+    assert all(r.no_room + r.blocked == r.lapse for r in lapse.itertuples())
+    floor_row = lapse[lapse["locality"] == "d"].iloc[0]
+    assert floor_row["blocked"] == 60 and "floor" in floor_row["blocked_by"]
+    assert plan.explain.gap["amount"] == plan.summary.lapse_after
+
+
+def test_lapse_names_the_locality_limit_that_blocks_it() -> None:
+    s = scenario(line("x", 100, 0), line("y", 0, 100), rules={"max_loss": {"amount": 30}})
+    plan = solve(s)
+    assert plan.explain is not None
+    row = plan.explain.lapse.iloc[0]
+    assert row["locality"] == "x" and row["blocked"] == 70 and "max_loss of x" in row["blocked_by"]
+
+
+def test_explanations_are_in_the_json() -> None:
+    plan = solve(reallocate.datasets.quang_nam_2023())
+    data = json.loads(plan.to_json())
+    explain = data["explain"]
+    assert len(explain["lines"]) == 92
+    assert {"reason", "text", "capacity_value", "allocation_value"} <= set(explain["lines"][0])
+    assert explain["gap"]["amount"] == data["summary"]["lapse_after"]
+    assert explain["shadow_prices"] and explain["lapse"]
+
+
+# ------------------------------------------------------------------------------- duals
+def _max_lp() -> Program:
+    # maximise 3x + 2y  s.t.  x + y <= 4,  x + 3y <= 9,  0 <= x <= 3,  y >= 0  ->  x=3, y=1; duals (2, 0)
+    return Program(
+        stage="t",
+        cost=np.array([3.0, 2.0]),
+        lower=np.zeros(2),
+        upper=np.array([3.0, np.inf]),
+        integer=np.zeros(2, dtype=bool),
+        row_start=np.array([0, 2, 4]),
+        col_index=np.array([0, 1, 0, 1]),
+        value=np.array([1.0, 1.0, 1.0, 3.0]),
+        row_sense=np.array([-1, -1], dtype=np.int8),
+        row_rhs=np.array([4.0, 9.0]),
+        blocks={},
+        index={},
+        maximize=True,
+    )
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_duals_of_a_maximisation_have_the_textbook_sign_for_both_solvers(solver: str) -> None:
+    outcome = backend.run(_max_lp(), solver, None)  # type: ignore[arg-type]
+    assert outcome.status == "optimal" and outcome.objective == pytest.approx(11.0)
+    assert outcome.duals is not None
+    assert outcome.duals == pytest.approx([2.0, 0.0], abs=1e-9)
+
+
+def test_the_pulp_highs_dual_sign_pitfall_is_what_gets_normalised() -> None:
+    raw = np.array([-2.0, 0.0])  # what PuLP's HiGHS adapter reports for the maximisation above
+    assert backend.normalise_duals(raw, maximize=True, solver="highs") == pytest.approx([2.0, 0.0])
+    assert backend.normalise_duals(raw, maximize=False, solver="highs") == pytest.approx(raw)
+    assert backend.normalise_duals(raw, maximize=True, solver="cbc") == pytest.approx(raw)
+
+
+def _absorbed(s: Scenario, solver: str = "highs") -> Decimal:
+    plan = solve(s, solver=solver)  # type: ignore[arg-type]
+    assert plan.summary is not None
+    return plan.summary.absorbable_after
+
+
+def _with_capacity(s: Scenario, i: int, extra: int) -> Scenario:
+    data = s.model_dump(by_alias=True, exclude_none=True)
+    data["lines"][i]["capacity"] = data["lines"][i]["capacity"] + extra
+    return Scenario.from_dict(data)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_locality_limit_can_make_capacity_worth_two(solver: str) -> None:
+    # x gives in pool f and receives in pool g; its net loss is capped at 20. One more unit of room
+    # on x's g-line lets x receive one more and so give one more: +2 absorbed.
+    s = scenario(
+        line("x", 100, 0),
+        line("y", 0, 200),
+        line("x", 0, 10, fund="g"),
+        line("z", 100, 0, fund="g"),
+        rules={"max_loss": {"amount": 20}},
+    )
+    plan = solve(s, solver=solver)  # type: ignore[arg-type]
+    assert plan.explain is not None
+    value = float(plan.explain.shadow_prices["capacity_value"].iloc[2])
+    assert value == pytest.approx(2.0)
+    assert _absorbed(_with_capacity(s, 2, 1), solver) - _absorbed(s, solver) == 2
+
+
+@st.composite
+def pool_only(draw: st.DrawFn) -> Scenario:
+    n = draw(st.integers(3, 9))
+    lines = []
+    for i in range(n):
+        alloc = draw(st.integers(0, 200))
+        cap = draw(st.integers(0, 200))
+        fund = draw(st.sampled_from(["f", "g"]))
+        lines.append(line(f"l{i}", alloc, cap, fund=fund))
+    return scenario(*lines)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pool_only(), st.data())
+def test_capacity_shadow_prices_match_finite_differences(s: Scenario, data: st.DataObject) -> None:
+    t = s.table
+    pools = {}
+    for p in range(len(t.pool_keys)):
+        members = t.pool == p
+        pools[p] = (int(t.surplus[members].sum()), int(t.room[members].sum()))
+    # a unit of capacity changes surplus or room by one: away from ties the price holds
+    assume(all(abs(sp - rm) >= 2 for sp, rm in pools.values()))
+    i = data.draw(st.integers(0, t.size - 1))
+    plan = solve(s)
+    assert plan.explain is not None
+    value = float(plan.explain.shadow_prices["capacity_value"].iloc[i])
+    assert Decimal(repr(value)) == _absorbed(_with_capacity(s, i, 1)) - _absorbed(s)
+
+
+# ------------------------------------------------------------------------------- targets: diagnosis
+def _target_scenario(extra_capacity: int = 0) -> Scenario:
+    return scenario(
+        line("a", 100, 40 + extra_capacity), line("b", 0, 30), line("c", 50, 50), rules={"target_rate": 0.9}
+    )
+
+
+def test_an_unreachable_target_says_what_it_would_take_and_the_amount_is_right() -> None:
+    plan = solve(_target_scenario())
+    assert plan.status == "infeasible" and not plan.found
+    assert plan.explain is not None and plan.explain.diagnosis is not None
+    (d,) = plan.explain.diagnosis["targets"]
+    # allocated 150 -> needs 135; at best a absorbs 40, b 30, c 50 = 120: 15 short
+    assert d["missing"] == 15
+    assert d["closest_lines"][0]["label"].startswith("a")
+    assert "15" in plan.message
+    # adding the missing amount of capacity where it says makes the scenario feasible ...
+    assert solve(_target_scenario(15)).status == "optimal"
+    # ... and one unit less does not
+    assert solve(_target_scenario(14)).status == "infeasible"
+    # the allocation alternative: 15 / 0.9 -> 17 less allocation on the lapsing line
+    assert d["allocation_reduction"] == 17
+
+
+def test_conflicting_rules_are_named_not_a_solver_code() -> None:
+    # the target needs x to give 80 but its max_loss allows 10
+    s = scenario(line("x", 100, 20), line("y", 0, 100), rules={"target_rate": 1.0, "max_loss": {"amount": 10}})
+    plan = solve(s)
+    assert plan.status == "infeasible"
+    assert plan.explain is not None and plan.explain.diagnosis is not None
+    conflict = " | ".join(plan.explain.diagnosis["conflict"])
+    assert "target_rate" in conflict and "max_loss of locality x" in conflict
+
+
+# ------------------------------------------------------------------------------- properties
+@st.composite
+def ruled(draw: st.DrawFn) -> tuple[Scenario, dict[str, Any]]:
+    n = draw(st.integers(3, 8))
+    lines = []
+    for i in range(n):
+        alloc = draw(st.integers(0, 300))
+        lines.append(
+            line(
+                draw(st.sampled_from("xyz")),
+                alloc,
+                draw(st.integers(0, 300)),
+                fund=draw(st.sampled_from("fg")),
+                component=f"c{i}",
+                **draw(st.sampled_from([{}, {}, {"frozen": True}, {"give_only": True}, {"receive_only": True}])),
+            )
+        )
+    base = {"name": "t", "lines": lines}
+    rules: dict[str, Any] = {}
+    if draw(st.booleans()):
+        rules["max_loss"] = draw(st.sampled_from([{"share": 0.1}, {"share": 0.5}, {"amount": 40}]))
+    if draw(st.booleans()):
+        rules["max_gain"] = draw(st.sampled_from([{"share": 0.2}, {"amount": 60}]))
+    return Scenario.from_dict(base), rules
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ruled())
+def test_rules_never_raise_absorbable_money_and_always_hold(case: tuple[Scenario, dict[str, Any]]) -> None:
+    base, rules = case
+    free = solve(base)
+    ruled_plan = solve(Scenario.from_dict({**base.model_dump(by_alias=True, exclude_none=True), "rules": rules}))
+    assert ruled_plan.found
+    ruled_plan.verify()  # limits, flags and bounds re-checked from the scenario alone
+    assert ruled_plan.summary is not None and free.summary is not None
+    assert ruled_plan.summary.absorbable_after <= free.summary.absorbable_after
+    for i, ln in enumerate(base.lines):
+        if ln.frozen:
+            assert ruled_plan.lines["change"].iloc[i] == 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ruled())
+def test_a_met_target_leaves_the_plan_unchanged(case: tuple[Scenario, dict[str, Any]]) -> None:
+    base, _ = case
+    plan = solve(base)
+    assert plan.summary is not None
+    rate = plan.summary.rate_after
+    assume(rate is not None and rate > 0)
+    achieved = float(Decimal(repr(rate)).quantize(Decimal("0.001"), rounding="ROUND_FLOOR"))
+    targeted = Scenario.from_dict(
+        {**base.model_dump(by_alias=True, exclude_none=True), "rules": {"target_rate": achieved}}
+    )
+    again = solve(targeted)
+    assert again.status == "optimal"
+    assert again.lines["final"].tolist() == plan.lines["final"].tolist()
