@@ -47,9 +47,7 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: fl
         return Moves(amount, transfers)
 
     raw = form.amounts(program, x)
-    # a solver's error scales with the largest numbers of the pool, not with each small value
-    pool_size = np.bincount(form.pool, weights=np.where(form.is_recipient, raw, 0.0), minlength=form.n_pools)
-    amount = _round_lines(form, raw, snap_tolerance(np.maximum(raw, pool_size[form.pool]), form.scale, relative))
+    amount = _round_lines(form, raw, form.line_tolerance(raw, relative))
     return Moves(amount, derive_transfers(form, amount))
 
 

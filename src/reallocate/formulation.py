@@ -607,6 +607,19 @@ class Formulation:
                 np.add.at(out, program.index[name], x[program.block(name)] * s)
         return out
 
+    def on_targets(self, program: Program, x: np.ndarray, solver: str) -> bool:
+        """Whether every line of solution ``x`` sits on its fair target (within the solver's digits)."""
+        if self.targets is None or program.has("pool_in"):
+            return False
+        raw = self.amounts(program, x)
+        return bool(np.all(np.abs(raw - self.targets) <= self.line_tolerance(raw, SOLVER_DIGITS[solver])))
+
+    def line_tolerance(self, raw: np.ndarray, relative: float) -> np.ndarray:
+        """Snap tolerance of each active line's amount: a solver's error scales with the largest
+        numbers of the pool (the money it moves), not with each small value."""
+        pool_size = np.bincount(self.pool, weights=np.where(self.is_recipient, raw, 0.0), minlength=self.n_pools)
+        return np.asarray(snap_tolerance(np.maximum(raw, pool_size[self.pool]), self.scale, relative))
+
     def pool_moved(self, program: Program, x: np.ndarray) -> np.ndarray:
         """Money moved in each pool (integer units, float) by a solution ``x``."""
         if program.has("pool_in"):

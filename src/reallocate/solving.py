@@ -13,7 +13,7 @@ import pandas as pd
 from .backend import SolverName, StageOutcome, irreducible_conflict, run, validate_time_limit
 from .exact import Moves, exact_moves
 from .explain import Explanation, diagnose, explain_plan
-from .formulation import SOLVER_DIGITS, Formulation, Program, stage_tolerance
+from .formulation import SOLVER_DIGITS, Formulation, Program
 from .plan import Plan, StageReport
 from .scenario import Scenario
 from .verify import plan_breaches
@@ -153,11 +153,10 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
     if form.n == 0:
         notes.append("no pool has both surplus and room: nothing can move")
     for stage in form.stages() if form.n else []:
-        if stage == "canonical" and not form.uses_pairs and form.targets is not None:
-            # Without pairs the plan is unique once every line sits on its fair target.
-            share = dict(kept).get("share")
-            if share is not None and share + float(form.targets.sum()) / form.scale <= stage_tolerance(share):
-                continue
+        if stage == "canonical" and not form.uses_pairs and best is not None and form.on_targets(*best, solver):
+            # Without pairs the plan is unique once every line sits on its fair target. (Judged on
+            # the values, not on the share objective: CBC prints that with 8 digits only.)
+            continue
         if stage == "count" and form.n_pairs > COUNT_MAX_PAIRS:
             notes.append(
                 f"fewest transfers not searched ({form.n_pairs} candidate pairs > {COUNT_MAX_PAIRS}); "
