@@ -77,6 +77,8 @@ def rebuild(plan: Plan, moves: list[tuple[int, int, Any]], scenario: Scenario | 
                 "amount": amount,
                 "unit_cost": Decimal(0),
                 "cost": Decimal(0),
+                # these scenarios move money inside a program and fund only: routine approval
+                "approval": "people_committee",
             }
         )
     table = []

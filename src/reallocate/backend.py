@@ -152,6 +152,11 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         self.model_status = h.modelStatusToString(status)
         self.primal_feasible = int(h.getInfo().primal_solution_status) == 2
         solution = h.getSolution()
+        if len(solution.col_value) != prog.num_cols:  # no solution at all (e.g. a model error)
+            self.primal_feasible = False
+            pulp_status, sol_status = _pulp_status(status, False)
+            lp.assignStatus(pulp_status, sol_status)
+            return pulp_status
         for var, value, dj in zip(self.variables, solution.col_value, solution.col_dual, strict=True):
             var.varValue = value
             var.dj = dj
@@ -318,6 +323,8 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
         if node_limit is not None and program.is_mip:
             opts["mip_max_nodes"] = int(node_limit)
         if program.is_mip:
+            # a "used" switch at 1e-6 would let x <= bound * used carry money uncounted
+            opts["mip_feasibility_tolerance"] = 1e-9
             # HiGHS 1.16's MIP presolve can return a worse point as "optimal" on these small
             # tie-break MIPs (seen: 612.28 with presolve, 608.06 without; CBC agrees with 608.06)
             opts["presolve"] = "off"

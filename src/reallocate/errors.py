@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -48,8 +49,10 @@ class ScenarioError(ReallocateError, ValueError):
         for err in self.errors:
             where = format_location(err.get("loc", ()))
             text = f"{where}: {err.get('msg', 'invalid')}"
-            if err.get("input") is not None and not isinstance(err["input"], (dict, list, tuple)):
-                text += f" (got {err['input']!r})"
+            value = err.get("input")
+            if value is not None and not isinstance(value, (dict, list, tuple)):
+                shown = str(value) if isinstance(value, Decimal) else repr(value)
+                text += f" (got {shown})"
             lines.append(text)
         return lines
 

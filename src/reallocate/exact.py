@@ -38,6 +38,9 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: fl
     s = float(form.scale)
     if program.has("pair"):
         units = x[program.block("pair")] * s
+        if program.has("use"):
+            # a pair whose "used" switch is off carries nothing, whatever crumbs the solver left
+            units = np.where(x[program.block("use")] < 0.5, 0.0, units)
         pair_units = _round_pairs(form, units, snap_tolerance(units, form.scale, relative))
         amount = np.zeros(form.n, dtype=np.int64)
         np.add.at(amount, form.pair_donor, pair_units)

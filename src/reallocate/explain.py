@@ -20,7 +20,7 @@ from .formulation import Formulation, Program
 from .plan import records
 from .scenario import LINE_KEYS, Scenario
 
-__all__ = ["REASONS", "Explanation", "diagnose", "explain_plan"]
+__all__ = ["REASONS", "Explanation", "diagnose", "explain_plan", "name_conflict"]
 
 #: Every reason code a line can get, with what it means.
 REASONS = {
@@ -467,112 +467,97 @@ def explain_plan(
 def diagnose(
     scenario: Scenario,
     form: Formulation,
-    elastic: tuple[Program, np.ndarray] | None,
-    conflict: tuple[list[int], list[int]] | None,
-    absorb: Program,
+    shortfall: dict[int, float],
+    final: np.ndarray,
+    conflict: list[str] | None,
 ) -> dict[str, Any]:
     """What it would take to make an infeasible scenario feasible, in the scenario's words.
 
-    ``elastic`` is the solved elastic absorb program (targets may fall short; least total
-    shortfall); ``conflict`` an irreducible infeasible subsystem of ``absorb`` (rows, columns).
+    ``shortfall`` is, per target, the least money by which it must fall short (the elastic absorb
+    program's slack), ``final`` what each line holds in that least-short plan, ``conflict`` the
+    named rules of an irreducible infeasible subsystem.
     """
     t = scenario.table
-    out: dict[str, Any] = {"targets": [], "conflict": []}
-    if elastic is not None:
-        program, x = elastic
-        slack = dict(
-            zip(
-                program.index.get("slack", np.zeros(0, np.int64)).tolist(),
-                (x[program.block("slack")] * form.scale).tolist() if program.has("slack") else [],
-                strict=True,
-            )
+    out: dict[str, Any] = {"targets": [], "conflict": conflict or []}
+    lapse_after = np.maximum(final - t.capacity, 0)
+    goals = {k: (covered, rate) for k, covered, rate in form.goals}
+    for k, short_units in shortfall.items():
+        missing = int(np.ceil(short_units - 1e-6))
+        if missing <= 0:
+            continue
+        covered = goals[k][0]
+        target = scenario.rules.targets[k] if k >= 0 else None
+        rate = target.rate if target is not None else scenario.rules.target_rate
+        assert rate is not None
+        label = target.label() if target is not None else "all lines"
+        where = f"rules.targets[{k}]" if k >= 0 else "rules.target_rate"
+        pools: dict[int, int] = {}
+        for i in covered.tolist():
+            if lapse_after[i] > 0:
+                pools[int(t.pool[i])] = pools.get(int(t.pool[i]), 0) + int(lapse_after[i])
+        lapsing = [i for i in covered.tolist() if lapse_after[i] > 0]
+        # closest: lines that could absorb the whole missing amount with the smallest relative
+        # increase of their capacity; failing that, the largest remaining lapses until covered
+        alone = sorted(
+            (i for i in lapsing if lapse_after[i] >= missing),
+            key=lambda i: (missing / max(int(t.capacity[i]), 1), i),
         )
-        received = np.zeros(t.size)
-        amounts = form.amounts(program, x)
-        received[form.line] = np.where(form.is_recipient, amounts, 0.0)
-        given = np.zeros(t.size)
-        given[form.line] = np.where(form.is_recipient, 0.0, amounts)
-        final = t.allocated + np.rint(received - given).astype(np.int64)
-        lapse_after = np.maximum(final - t.capacity, 0)
-        goals = {k: (covered, rate) for k, covered, rate in form.goals}
-        for k, short_units in slack.items():
-            missing = int(np.ceil(short_units - 1e-6))
-            if missing <= 0:
-                continue
-            covered = goals[k][0]
-            target = scenario.rules.targets[k] if k >= 0 else None
-            rate = target.rate if target is not None else scenario.rules.target_rate
-            label = target.label() if target is not None else "all lines"
-            where = f"rules.targets[{k}]" if k >= 0 else "rules.target_rate"
-            pools: dict[int, int] = {}
-            for i in covered.tolist():
-                if lapse_after[i] > 0:
-                    pools[int(t.pool[i])] = pools.get(int(t.pool[i]), 0) + int(lapse_after[i])
-            lapsing = [i for i in covered.tolist() if lapse_after[i] > 0]
-            # closest: lines that could absorb the whole missing amount with the smallest relative
-            # increase of their capacity; failing that, the largest remaining lapses until covered
-            alone = sorted(
-                (i for i in lapsing if lapse_after[i] >= missing),
-                key=lambda i: (missing / max(int(t.capacity[i]), 1), i),
+        if alone:
+            candidates = alone[:5]
+            how = f"e.g. +{scenario.to_amount(missing):,} capacity at {_line_label(scenario, alone[0])}"
+        else:
+            candidates = []
+            covered_so_far = 0
+            for i in sorted(lapsing, key=lambda i: (-int(lapse_after[i]), i)):
+                candidates.append(i)
+                covered_so_far += int(lapse_after[i])
+                if covered_so_far >= missing:
+                    break
+            how = (
+                f"spread over {len(candidates)} lines, largest at {_line_label(scenario, candidates[0])}"
+                if candidates
+                else ""
             )
-            if alone:
-                candidates = alone[:5]
-                how = f"e.g. +{scenario.to_amount(missing):,} capacity at {_line_label(scenario, alone[0])}"
-            else:
-                candidates = []
-                covered_so_far = 0
-                for i in sorted(lapsing, key=lambda i: (-int(lapse_after[i]), i)):
-                    candidates.append(i)
-                    covered_so_far += int(lapse_after[i])
-                    if covered_so_far >= missing:
-                        break
-                how = (
-                    f"spread over {len(candidates)} lines, largest at {_line_label(scenario, candidates[0])}"
-                    if candidates
-                    else ""
-                )
-            less_allocation = int(np.ceil(missing / rate - 1e-9)) if rate else None
-            unit = scenario.unit
-            out["targets"].append(
-                {
-                    "target": where,
-                    "selector": label,
-                    "rate": rate,
-                    "missing": scenario.to_amount(missing),
-                    "capacity_needed": scenario.to_amount(missing),
-                    "allocation_reduction": None if less_allocation is None else scenario.to_amount(less_allocation),
-                    "pools": [
-                        {"pool": _pool_label(t.pool_keys[p]), "lapse_left": scenario.to_amount(v)}
-                        for p, v in sorted(pools.items(), key=lambda kv: -kv[1])
-                    ],
-                    "closest_lines": [
-                        {
-                            "line": i,
-                            "label": _line_label(scenario, i),
-                            "lapse_left": scenario.to_amount(int(lapse_after[i])),
-                            "capacity": scenario.to_amount(int(t.capacity[i])),
-                            "add_capacity": scenario.to_amount(min(int(lapse_after[i]), missing)),
-                        }
-                        for i in candidates
-                    ],
-                    "text": (
-                        f"target {label} ({rate:.0%}) is short by {scenario.to_amount(missing):,} {unit}: it needs "
-                        f"{scenario.to_amount(missing):,} {unit} more absorptive capacity on lines that still lapse"
-                        + (
-                            f" (or {scenario.to_amount(less_allocation):,} {unit} less allocation on them)"
-                            if less_allocation is not None
-                            else ""
-                        )
-                        + (f"; {how}" if how else "")
-                    ),
-                }
-            )
-    if conflict is not None:
-        out["conflict"] = _name_conflict(scenario, form, absorb, *conflict)
+        less_allocation = int(np.ceil(missing / rate - 1e-9)) if rate else None
+        unit = scenario.unit
+        out["targets"].append(
+            {
+                "target": where,
+                "selector": label,
+                "rate": rate,
+                "missing": scenario.to_amount(missing),
+                "capacity_needed": scenario.to_amount(missing),
+                "allocation_reduction": None if less_allocation is None else scenario.to_amount(less_allocation),
+                "pools": [
+                    {"pool": _pool_label(t.pool_keys[p]), "lapse_left": scenario.to_amount(v)}
+                    for p, v in sorted(pools.items(), key=lambda kv: -kv[1])
+                ],
+                "closest_lines": [
+                    {
+                        "line": i,
+                        "label": _line_label(scenario, i),
+                        "lapse_left": scenario.to_amount(int(lapse_after[i])),
+                        "capacity": scenario.to_amount(int(t.capacity[i])),
+                        "add_capacity": scenario.to_amount(min(int(lapse_after[i]), missing)),
+                    }
+                    for i in candidates
+                ],
+                "text": (
+                    f"target {label} ({rate:.0%}) is short by {scenario.to_amount(missing):,} {unit}: it needs "
+                    f"{scenario.to_amount(missing):,} {unit} more absorptive capacity on lines that still lapse"
+                    + (
+                        f" (or {scenario.to_amount(less_allocation):,} {unit} less allocation on them)"
+                        if less_allocation is not None
+                        else ""
+                    )
+                    + (f"; {how}" if how else "")
+                ),
+            }
+        )
     return out
 
 
-def _name_conflict(
+def name_conflict(
     scenario: Scenario, form: Formulation, program: Program, rows: list[int], cols: list[int]
 ) -> list[str]:
     """Rows and column bounds of an infeasible subsystem, named as the rules they come from."""

@@ -38,10 +38,10 @@ from .scenario import LINE_KEYS, Scenario
 __all__ = ["SOLVER_DIGITS", "STAGES", "Formulation", "Program", "apportion", "snap_tolerance", "stage_tolerance"]
 
 #: Stage names, in lexicographic order of importance.
-STAGES: tuple[str, ...] = ("absorb", "share", "cost", "count", "canonical")
+STAGES: tuple[str, ...] = ("absorb", "settle", "share", "cost", "count", "canonical")
 
 #: Tolerance kept on an earlier stage's optimum: |optimum| * REL + ABS (in LP units).
-STAGE_TOL_REL = 1e-9
+STAGE_TOL_REL = 1e-12
 STAGE_TOL_ABS = 1e-6
 
 # LP values are integer units divided by ``scale``; scale keeps the largest bound near 1e9 so that
@@ -271,6 +271,8 @@ class Formulation:
         self.recipients_rule = rules.recipients
         self.donors_rule = rules.donors
         self.targets: np.ndarray | None = None
+        #: relative precision of the solver's values (set by the caller; see SOLVER_DIGITS)
+        self.digits = SOLVER_DIGITS["highs"]
         self.limits = self._locality_limits()
         self.goals = self._target_rows()
         #: rules that tie lines of different pools together: the absorb stage stays per line
@@ -337,6 +339,11 @@ class Formulation:
         self.pair_donor = np.concatenate(donors_by_pool) if donors_by_pool else np.zeros(0, np.int64)
         self.pair_recipient = np.concatenate(recips_by_pool) if recips_by_pool else np.zeros(0, np.int64)
         self.pair_bound = np.minimum(self.bound[self.pair_donor], self.bound[self.pair_recipient])
+        if self.min_transfer > 0:
+            # a pair that cannot carry min_transfer never carries anything
+            usable = self.pair_bound >= self.min_transfer
+            self.pair_donor, self.pair_recipient = self.pair_donor[usable], self.pair_recipient[usable]
+            self.pair_bound = self.pair_bound[usable]
         src, dst = self.line[self.pair_donor], self.line[self.pair_recipient]
         self.pair_cost = np.zeros(self.pair_donor.shape[0])
         if self._cost_lookup is not None:
@@ -357,7 +364,13 @@ class Formulation:
     # ------------------------------------------------------------------------------ stages
     def stages(self) -> list[str]:
         """The stages this scenario needs, in order (``canonical`` may be dropped by the solver)."""
-        out = ["absorb", "share"]
+        out = ["absorb"]
+        if self.coupled:
+            # rules tie pools together, so the absorb optimum may split its money between pools in
+            # many ways; "settle" picks one with a fixed generic objective (solver-independent)
+            # before the fair targets are drawn from it
+            out.append("settle")
+        out.append("share")
         if self.has_cost:
             out.append("cost")
         if self.uses_pairs:
@@ -411,7 +424,7 @@ class Formulation:
             pools = np.arange(self.n_pools)
             b.columns("pool_in", pools, np.zeros(self.n_pools), room / s)
             b.columns("pool_out", pools, np.zeros(self.n_pools), surplus / s)
-        elif stage == "absorb":
+        elif stage in ("absorb", "settle"):
             b.columns("lo", lines, np.zeros(self.n), self.bound / s)
         else:
             assert self.targets is not None, "targets are set after the absorb stage"
@@ -500,7 +513,7 @@ class Formulation:
 
         for earlier, optimum in kept:
             coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
-            b.dense_row(coef, LE, optimum + slack * stage_tolerance(optimum), "kept", earlier)
+            b.dense_row(coef, LE, optimum + slack * stage_tolerance(optimum, self.digits), "kept", earlier)
         if elastic:
             cost = np.zeros(b.n_cols)
             if "slack" in b.blocks:
@@ -576,7 +589,7 @@ class Formulation:
             put("pair", self.pair_cost * self.scale)
         elif stage == "count":
             put("use", 1.0)
-        elif stage == "canonical":
+        elif stage in ("canonical", "settle"):
             if "pair" in blocks:
                 put("pair", _generic_weights(self.line[self.pair_donor], self.line[self.pair_recipient]))
             else:
@@ -680,9 +693,10 @@ def snap_tolerance(
     return 1e-5 * scale + relative * np.abs(value)
 
 
-def stage_tolerance(optimum: float) -> float:
-    """How far a later stage may move an earlier stage's optimum (LP units)."""
-    return abs(optimum) * STAGE_TOL_REL + STAGE_TOL_ABS
+def stage_tolerance(optimum: float, digits: float = 0.0) -> float:
+    """How far a later stage may move an earlier stage's optimum (LP units): 1e-12 of it (or the
+    solver's printed digits, if coarser) plus 1e-6."""
+    return abs(optimum) * max(STAGE_TOL_REL, digits) + STAGE_TOL_ABS
 
 
 def _generic_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:

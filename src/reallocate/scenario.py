@@ -101,7 +101,7 @@ class Locality(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, description="Identifier used by lines and transfer costs.")
+    id: str = Field(min_length=1, pattern=r"\S", description="Identifier used by lines and transfer costs.")
     name: str | None = Field(default=None, description="Display name, e.g. 'Nam Trà My'.")
     weight: Number = Field(
         default=1.0,
@@ -124,9 +124,9 @@ class Line(BaseModel):
 
     model_config = _STRICT
 
-    locality: str = Field(min_length=1)
-    program: str = Field(min_length=1)
-    fund: str = Field(min_length=1, description="e.g. 'investment' or 'recurrent'.")
+    locality: str = Field(min_length=1, pattern=r"\S")
+    program: str = Field(min_length=1, pattern=r"\S")
+    fund: str = Field(min_length=1, pattern=r"\S", description="e.g. 'investment' or 'recurrent'.")
     component: str = Field(default="", description="Optional sub-line (project, component).")
     allocated: Amount = Field(description="Current plan amount.")
     disbursed: Amount = Field(default=Decimal(0), description="Already paid out; never moves.")
@@ -278,8 +278,8 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
 
-    name: str = Field(description="Scenario name, shown in reports.")
-    unit: str = Field(default="million VND", description="Unit of every amount.")
+    name: str = Field(min_length=1, description="Scenario name, shown in reports.")
+    unit: str = Field(default="million VND", min_length=1, description="Unit of every amount.")
     precision: Decimal = Field(
         default=Decimal(1),
         gt=0,
@@ -762,6 +762,38 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
                     )
                 )
         mt = parts.rules.min_transfer
+        if precision is not None and (_units(mt, precision) or 0) >= _MAX_UNITS:
+            issues.append(
+                _issue(
+                    ("rules", "min_transfer"),
+                    "amount_too_large",
+                    f"min_transfer {_fmt(mt)} is too large: it must stay below 2^62 units of precision",
+                    str(mt),
+                )
+            )
+        seen_targets: dict[tuple[tuple[str, str], ...], int] = {}
+        for t_pos, target in enumerate(parts.rules.targets):
+            key = tuple(sorted(target.selector.items()))
+            if key in seen_targets:
+                issues.append(
+                    _issue(
+                        ("rules", "targets", t_pos),
+                        "duplicate_target",
+                        f"a second target for {target.label()} (also rules.targets[{seen_targets[key]}])",
+                        None,
+                    )
+                )
+            seen_targets.setdefault(key, t_pos)
+        for attr in parts.rules.move_costs:
+            if attr in parts.rules.pool_by:
+                issues.append(
+                    _issue(
+                        ("rules", "move_costs", attr),
+                        "move_cost_never_applies",
+                        f"move_costs.{attr} can never apply: pool_by keeps {attr} the same in every move",
+                        parts.rules.move_costs[attr],
+                    )
+                )
         if precision is not None and _units(mt, precision) is None:
             issues.append(
                 _issue(

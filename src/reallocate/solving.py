@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pandas as pd
 
 from .backend import SolverName, StageOutcome, irreducible_conflict, run, validate_time_limit
 from .exact import Moves, exact_moves
-from .explain import Explanation, diagnose, explain_plan
+from .explain import Explanation, diagnose, explain_plan, name_conflict
 from .formulation import SOLVER_DIGITS, Formulation, Program
 from .plan import Plan, StageReport
 from .scenario import Scenario
@@ -86,14 +87,31 @@ def _explanation(
 
 def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Explanation:
     """What an infeasible scenario would need: targets' missing money; the conflicting rules."""
-    absorb = form.program("absorb", [])
-    elastic_result = None
-    if form.goals:
-        elastic = form.program("absorb", [], elastic=True)
-        outcome = run(elastic, solver, None)
-        if outcome.values is not None:
-            elastic_result = (elastic, outcome.values)
-    conflict = irreducible_conflict(absorb) if not absorb.is_mip else None
+    t = scenario.table
+    shortfall: dict[int, float] = {}
+    final = t.allocated.copy()
+    conflict: list[str] | None = None
+    if form.n == 0:  # nothing can move: the targets fall short by what they lack as things stand
+        shortfall = {k: float(short) for k, _, _, short in form.target_shortfalls() if short > 0}
+    else:
+        absorb = form.program("absorb", [])
+        if form.goals:
+            elastic = form.program("absorb", [], elastic=True)
+            outcome = run(elastic, solver, None)
+            if outcome.values is not None:
+                x = outcome.values
+                if elastic.has("slack"):
+                    slack = x[elastic.block("slack")] * form.scale
+                    shortfall = dict(zip(elastic.index["slack"].tolist(), slack.tolist(), strict=True))
+                amounts = np.rint(form.amounts(elastic, x)).astype(np.int64)
+                final[form.line] += np.where(form.is_recipient, amounts, -amounts)
+        # HiGHS's IIS works on the LP; with integer rules, name the conflict of the relaxation
+        relaxed = dataclasses.replace(absorb, integer=np.zeros_like(absorb.integer))
+        found = irreducible_conflict(relaxed)
+        if found is not None:
+            conflict = name_conflict(scenario, form, relaxed, *found)
+        elif absorb.is_mip:
+            conflict = ["min_transfer / max_transfers_per_line: every plan the other rules allow breaks them"]
     empty = pd.DataFrame()
     return Explanation(
         lines=empty,
@@ -101,7 +119,7 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Exp
         pools=empty,
         lapse=empty,
         gap={},
-        diagnosis=diagnose(scenario, form, elastic_result, conflict, absorb),
+        diagnosis=diagnose(scenario, form, shortfall, final, conflict),
     )
 
 
@@ -140,6 +158,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
 
     t0 = time.perf_counter()
     form = Formulation(scenario)
+    form.digits = SOLVER_DIGITS[solver]
     timings["formulate"] = time.perf_counter() - t0
 
     reports: list[StageReport] = []
@@ -152,6 +171,8 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
 
     if form.n == 0:
         notes.append("no pool has both surplus and room: nothing can move")
+        if any(short > 0 for *_, short in form.target_shortfalls()):
+            status = "infeasible"  # nothing can move, and a target is not met as things stand
     for stage in form.stages() if form.n else []:
         if stage == "canonical" and not form.uses_pairs and best is not None and form.on_targets(*best, solver):
             # Without pairs the plan is unique once every line sits on its fair target. (Judged on
@@ -185,11 +206,12 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         if outcome.status == "optimal":
             assert outcome.values is not None and outcome.objective is not None
             best = (program, outcome.values)
-            kept.append((stage, outcome.objective))
-            if stage == "absorb":
+            if stage != "settle":  # settle only chooses where the targets come from
+                kept.append((stage, outcome.objective))
+            if stage in ("absorb", "settle"):
                 form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
-                if outcome.duals is not None:
-                    absorb_duals = (program, outcome.duals)
+            if stage == "absorb" and outcome.duals is not None:
+                absorb_duals = (program, outcome.duals)
             continue
         if outcome.status == "node_limit" and stage == "count":
             notes.append(
@@ -218,7 +240,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
     message = "; ".join(notes)
 
     t0 = time.perf_counter()
-    if form.n == 0:
+    if form.n == 0 and status == "optimal":
         moves = Moves(np.zeros(0, dtype=np.int64), [])
     elif best is None:
         plan = Plan.empty(scenario, status, message, solver, reports)

@@ -108,7 +108,12 @@ def _rule_breaches(
 def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
     """Every rule the plan breaks (empty when the plan is valid)."""
     if plan.summary is None:
-        return [] if plan.transfers.empty else ["a plan without summary has transfers"]
+        found = []
+        if plan.status in ("optimal", "time_limit"):
+            found.append(f"status {plan.status!r}, but the plan is without summary (no lines)")
+        if not plan.transfers.empty:
+            found.append("a plan without summary has transfers")
+        return found
     prec = scenario.precision
     lines = scenario.lines
     n = len(lines)
@@ -179,6 +184,7 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
             out.append(f"transfers[{t}]: amount {tr['amount'].iat[t]} is below min_transfer {min_transfer}")
     for t in np.flatnonzero(pool[src] != pool[dst]).tolist():
         out.append(f"transfers[{t}]: moves money between pools {pool_of[src[t]]} and {pool_of[dst[t]]}")
+    approvals = tr["approval"].tolist() if "approval" in tr else [None] * n_tr
     costs = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
     move_costs = {a: Decimal(repr(c)) for a, c in scenario.rules.move_costs.items()}
     zero = Decimal(0)
@@ -194,6 +200,16 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
                 out.append(f"transfers[{t}]: unit_cost {unit_cost} differs from the scenario's {want_unit}")
             if cost != a_dec * want_unit:
                 out.append(f"transfers[{t}]: cost {cost} is not amount x unit_cost")
+            # who must approve: a change of fund, else of program, else routine
+            want_approval = (
+                "capital_structure"
+                if s_key[2] != d_key[2]
+                else "people_council"
+                if s_key[1] != d_key[1]
+                else "people_committee"
+            )
+            if approvals[t] != want_approval:
+                out.append(f"transfers[{t}]: approval {approvals[t]!r}, but the move needs {want_approval!r}")
             total_cost += a_dec * want_unit
     gives = np.zeros(n, dtype=np.int64)
     gets = np.zeros(n, dtype=np.int64)
