@@ -147,7 +147,7 @@ def test_flags_hold_lines_in_place(solver: str) -> None:
     assert plan.explain.lines["reason"].tolist() == [
         "frozen",
         "receive_only",
-        "kept_surplus",
+        "held_by_flags",
         "give_only",
         "received_all_room",
     ]
@@ -416,3 +416,127 @@ def test_a_met_target_leaves_the_plan_unchanged(case: tuple[Scenario, dict[str, 
     again = solve(targeted)
     assert again.status == "optimal"
     assert again.lines["final"].tolist() == plan.lines["final"].tolist()
+
+
+# ------------------------------------------------------------------------------- review regressions
+def test_an_unmet_target_with_nothing_to_move_is_infeasible_and_diagnosed() -> None:
+    # a lapses 60, b is balanced: nothing can move; 90% of 150 = 135 but only 90 is absorbable
+    plan = solve(scenario(line("a", 100, 40), line("b", 50, 50), rules={"target_rate": 0.9}))
+    assert plan.status == "infeasible"
+    assert plan.explain is not None and plan.explain.diagnosis is not None
+    assert plan.explain.diagnosis["targets"][0]["missing"] == 45
+
+
+def test_limits_that_tie_pools_give_the_same_plan_on_both_solvers() -> None:
+    s = scenario(
+        line("x", 100, 0),
+        line("y", 0, 100),
+        line("x", 100, 0, fund="g"),
+        line("z", 0, 100, fund="g"),
+        rules={"max_loss": {"amount": 20}},
+    )
+    a, b = solve(s, solver="highs"), solve(s, solver="cbc")
+    assert changes(a) == changes(b)
+    assert a.transfers.equals(b.transfers)
+    assert gain(a) == 20
+
+
+def test_a_huge_min_transfer_is_not_a_crash() -> None:
+    plan = solve(scenario(line("a", 100, 0), line("b", 0, 100), rules={"min_transfer": "1e15"}))
+    assert plan.status == "optimal" and gain(plan) == 0
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_transfers_per_line_holds_at_large_amounts(solver: str) -> None:
+    e = 10**10
+    s = scenario(
+        line("a", 9 * e, 4 * e),
+        line("b", 7 * e, 2 * e),
+        line("c", 0, 3 * e + 7),
+        line("d", 0, 6 * e),
+        line("e", e, 5 * e),
+        rules={"max_transfers_per_line": 1},
+    )
+    plan = solve(s, solver=solver)  # type: ignore[arg-type]
+    assert plan.found
+    plan.verify()
+    per_line: dict[str, int] = {}
+    for r in plan.transfers.itertuples():
+        per_line[r.from_locality] = per_line.get(r.from_locality, 0) + 1
+        per_line[r.to_locality] = per_line.get(r.to_locality, 0) + 1
+    assert max(per_line.values()) <= 1
+
+
+def test_up_to_respects_the_locality_limit_that_caps_it() -> None:
+    base = scenario(line("x", 100, 0), line("y", 0, 10), rules={"max_loss": {"amount": 15}})
+    plan = solve(base)
+    assert plan.explain is not None
+    y = plan.explain.shadow_prices.iloc[1]
+    assert y["capacity_value"] == 1.0 and y["up_to"] == 5
+    assert _absorbed(_with_capacity(base, 1, 5)) - _absorbed(base) == 5
+    assert _absorbed(_with_capacity(base, 1, 6)) - _absorbed(base) == 5
+
+
+def _with_allocation(s: Scenario, i: int, extra: int) -> Scenario:
+    data = s.model_dump(by_alias=True, exclude_none=True)
+    data["lines"][i]["allocated"] = data["lines"][i]["allocated"] + extra
+    return Scenario.from_dict(data)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pool_only(), st.data())
+def test_allocation_shadow_prices_match_finite_differences(s: Scenario, data: st.DataObject) -> None:
+    t = s.table
+    pools = {p: (int(t.surplus[t.pool == p].sum()), int(t.room[t.pool == p].sum())) for p in range(len(t.pool_keys))}
+    assume(all(abs(sp - rm) >= 2 for sp, rm in pools.values()))
+    i = data.draw(st.integers(0, t.size - 1))
+    plan = solve(s)
+    assert plan.explain is not None
+    value = float(plan.explain.shadow_prices["allocation_value"].iloc[i])
+    assert Decimal(repr(value)) == _absorbed(_with_allocation(s, i, 1)) - _absorbed(s)
+
+
+def test_flags_that_hold_the_room_are_named_not_no_room() -> None:
+    plan = solve(scenario(line("d", 100, 0), line("g", 0, 100, give_only=True)))
+    assert plan.explain is not None
+    assert plan.explain.lines["reason"].tolist() == ["held_by_flags", "give_only"]
+    row = plan.explain.lapse.iloc[0]
+    assert row["no_room"] == 0 and row["blocked"] == 100 and "give_only" in row["blocked_by"]
+
+
+def test_the_verifier_checks_the_approval_a_move_needs() -> None:
+    s = scenario(line("x", 100, 50, program="A"), line("v", 0, 50, program="B"), rules={"pool_by": ["fund"]})
+    plan = solve(s)
+    plan.verify()
+    forged = plan.transfers.copy()
+    forged["approval"] = "people_committee"
+    with pytest.raises(reallocate.PlanVerificationError, match="people_council"):
+        type(plan)(**{**plan.__dict__, "transfers": forged}).verify()
+
+
+@pytest.mark.parametrize(
+    ("patch", "where"),
+    [
+        ({"name": ""}, ("name",)),
+        ({"unit": ""}, ("unit",)),
+        ({"localities": [{"id": "  "}]}, ("localities", 0, "id")),
+        ({"rules": {"targets": [{"rate": 0.5}, {"rate": 0.7}]}}, ("rules", "targets", 1)),
+        ({"rules": {"move_costs": {"program": 1}}}, ("rules", "move_costs", "program")),
+    ],
+)
+def test_more_bad_input_is_refused(patch: dict[str, Any], where: tuple[Any, ...]) -> None:
+    data = {"name": "t", "lines": [line("a", 10, 5)], **patch}
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict(data)
+    assert where in [tuple(e["loc"]) for e in err.value.errors], err.value
+
+
+def test_conflicts_are_named_with_integer_rules_too() -> None:
+    s = scenario(
+        line("x", 100, 20), line("y", 0, 100), rules={"target_rate": 1.0, "max_loss": {"amount": 10}, "min_transfer": 5}
+    )
+    plan = solve(s)
+    assert plan.status == "infeasible"
+    assert plan.explain is not None and plan.explain.diagnosis is not None
+    conflict = " | ".join(plan.explain.diagnosis["conflict"])
+    assert "target_rate" in conflict and "max_loss of locality x" in conflict

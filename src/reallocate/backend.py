@@ -323,8 +323,9 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
         if node_limit is not None and program.is_mip:
             opts["mip_max_nodes"] = int(node_limit)
         if program.is_mip:
-            # a "used" switch at 1e-6 would let x <= bound * used carry money uncounted
-            opts["mip_feasibility_tolerance"] = 1e-9
+            # a "used" switch at 1e-6 would let x <= bound * used carry money uncounted (tighter than
+            # 1e-7 makes large-amount MIPs numerically infeasible)
+            opts["mip_feasibility_tolerance"] = 1e-7
             # HiGHS 1.16's MIP presolve can return a worse point as "optimal" on these small
             # tie-break MIPs (seen: 612.28 with presolve, 608.06 without; CBC agrees with 608.06)
             opts["presolve"] = "off"

@@ -34,6 +34,8 @@ REASONS = {
     "held_by_min_transfer": "held back by min_transfer",
     "held_by_max_transfers": "held back by max_transfers_per_line",
     "held_by_rules": "held back by the rules of its pool (limits or priorities elsewhere)",
+    "held_by_flags": "held back by flags: the rest of its pool's room (surplus) is on frozen or give_only "
+    "(receive_only) lines",
     "held_by_floor": "must keep its floor (signed contracts) above what it can disburse",
     "held_by_ceiling": "at its ceiling: it could disburse more",
     "frozen": "frozen: neither gives nor receives",
@@ -134,10 +136,24 @@ class _Facts:
         self.moved = np.bincount(t.pool, weights=self.received, minlength=n_pools).astype(np.int64)
         self.net = np.bincount(t.locality, weights=change, minlength=len(t.locality_ids)).astype(np.int64)
         self.tight: dict[tuple[str, int], int] = {}
+        big = np.iinfo(np.int64).max // 4
+        self.loss_slack: np.ndarray | None = None
+        self.gain_slack: np.ndarray | None = None
         for kind, loc, units in form.limits:
             moved = -self.net[loc] if kind == "max_loss" else self.net[loc]
             if moved >= units:
                 self.tight[(kind, loc)] = units
+            slack = self.loss_slack if kind == "max_loss" else self.gain_slack
+            if slack is None:
+                slack = np.full(len(t.locality_ids), big, dtype=np.int64)
+                if kind == "max_loss":
+                    self.loss_slack = slack
+                else:
+                    self.gain_slack = slack
+            slack[loc] = max(0, units - int(moved))
+        # room and surplus the pool has before flags hold some of it back
+        self.raw_S = np.bincount(t.pool, weights=t.surplus, minlength=n_pools).astype(np.int64)
+        self.raw_R = np.bincount(t.pool, weights=t.room, minlength=n_pools).astype(np.int64)
 
     def amount(self, units: int | np.integer[Any]) -> str:
         if self.scenario.precision == 1:
@@ -201,6 +217,12 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
     code[recipient & (f.S[p] == 0)] = "no_surplus_in_pool"
     code[recipient & (received == room)] = "received_all_room"
     code[recipient & t.give_only] = "give_only"
+    # where the pool's missing room (surplus) exists but sits on flagged lines, a flag holds it back
+    flagged_room = f.raw_R > f.R
+    flagged_surplus = f.raw_S > f.S
+    short_give = donor & ~t.receive_only & (given < surplus) & (f.moved[p] >= f.R[p]) & flagged_room[p]
+    short_take = recipient & ~t.give_only & (received < room) & (f.moved[p] >= f.S[p]) & flagged_surplus[p]
+    code[short_give | short_take] = "held_by_flags"
     code[t.frozen] = "frozen"
 
     share_word = {"proportional": "a pro-rata share", "priority": "a share by priority weight"}
@@ -228,6 +250,16 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
             )
         elif c == "no_room_in_pool":
             text = f"has surplus {a(surplus[i])}, but no line of its pool has room"
+        elif c == "held_by_flags" and donor[i]:
+            text = (
+                f"gave {a(given[i])} of its surplus {a(surplus[i])}: the rest of its pool's room is on frozen or "
+                "give_only lines"
+            )
+        elif c == "held_by_flags":
+            text = (
+                f"received {a(received[i])} of its room {a(room[i])}: the rest of its pool's surplus is on frozen "
+                "or receive_only lines"
+            )
         elif c == "no_surplus_in_pool":
             text = f"could absorb {a(room[i])} more, but no line of its pool has surplus"
         elif c.startswith("held_by_") and donor[i]:
@@ -293,12 +325,21 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
         1.0 - target_term - np.where(can_give & (t.capacity >= t.floor), surplus_value, 0.0),
         np.where(can_receive, room_value, 0.0),
     )
+    # one more unit of allocation: a line at or above its capacity holds one more unit of surplus;
+    # a line below it disburses one more unit but has one unit less room (at its ceiling: not allowed)
+    receives = ~(t.frozen | t.give_only) & (t.room > 0)
+    at_ceiling = has_ceiling & (t.allocated >= ceiling_units)
     allocation_value = np.where(
-        lapsing, np.where(can_give, surplus_value, 0.0), 1.0 - np.where((t.room > 0) & can_receive, room_value, 0.0)
+        t.allocated >= t.capacity,
+        np.where(can_give, surplus_value, 0.0),
+        np.where(at_ceiling, 0.0, 1.0 - np.where(receives, room_value, 0.0)),
     )
     capacity_value = np.round(np.maximum(capacity_value, 0.0), 9)
-    unmoved = f.S - f.moved
-    up_to = np.where(lapsing, np.where(f.lapse_after > 0, f.lapse_after, t.surplus), unmoved[pool]).astype(np.int64)
+    up_to = np.where(lapsing, np.where(f.lapse_after > 0, f.lapse_after, t.surplus), _room_reach(f)[pool]).astype(
+        np.int64
+    )
+    if f.gain_slack is not None:
+        up_to = np.where(lapsing, up_to, np.minimum(up_to, f.gain_slack[loc]))
     frame = pd.DataFrame({k: [key[j] for key in t.keys] for j, k in enumerate(LINE_KEYS)})
     frame["capacity_value"] = capacity_value
     frame["allocation_value"] = np.round(allocation_value, 9)
@@ -319,6 +360,19 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     return frame, pools
 
 
+def _room_reach(f: _Facts) -> np.ndarray:
+    """Per pool, how much more its surplus could still move: what donors still hold, capped by the
+    net-loss slack of their localities (an estimate of how far more room keeps its value)."""
+    t = f.t
+    left = np.maximum(f.form.can_give - f.given, 0)
+    n_pools, n_loc = len(t.pool_keys), len(t.locality_ids)
+    by = np.zeros((n_pools, n_loc), dtype=np.int64) if n_pools * n_loc <= 10**7 else None
+    if by is None or f.loss_slack is None:
+        return np.bincount(t.pool, weights=left, minlength=n_pools).astype(np.int64)
+    np.add.at(by, (t.pool, t.locality), left)
+    return np.minimum(by, f.loss_slack[None, :]).sum(axis=1)
+
+
 def _amounts(sc: Scenario, units: np.ndarray) -> list[Any]:
     if sc.precision == 1:
         return [Decimal(u) for u in units.tolist()]
@@ -326,7 +380,17 @@ def _amounts(sc: Scenario, units: np.ndarray) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------------ lapse
-_BLOCKS = ("floor", "frozen", "receive_only", "max_loss", "max_gain", "min_transfer", "max_transfers_per_line", "rules")
+_BLOCKS = (
+    "floor",
+    "frozen",
+    "receive_only",
+    "room on frozen or give_only lines",
+    "max_loss",
+    "max_gain",
+    "min_transfer",
+    "max_transfers_per_line",
+    "rules",
+)
 
 
 def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -339,7 +403,8 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
     locked = np.minimum(locked, lapse)
     unmoved = lapse - locked
     stuck = t.frozen | t.receive_only
-    no_room = np.where(~stuck & (room_left[t.pool] <= 0), unmoved, 0)
+    flagged_room = f.raw_R > f.R  # per pool: part of its room sits on frozen / give_only lines
+    no_room = np.where(~stuck & (room_left[t.pool] <= 0) & ~flagged_room[t.pool], unmoved, 0)
     blocked = lapse - no_room
     bits = np.zeros(t.size, dtype=np.int64)
     bit = {name: 1 << k for k, name in enumerate(_BLOCKS)}
@@ -348,6 +413,9 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
     bits |= np.where(rest & t.frozen, bit["frozen"], 0)
     bits |= np.where(rest & t.receive_only, bit["receive_only"], 0)
     free = rest & ~stuck
+    bits |= np.where(
+        free & flagged_room[t.pool] & (room_left[t.pool] <= 0), bit["room on frozen or give_only lines"], 0
+    )
     loss_tight = np.zeros(len(t.locality_ids), dtype=bool)
     gain_tight = np.zeros(len(t.locality_ids), dtype=bool)
     for kind, loc in f.tight:

@@ -269,8 +269,15 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
     breaches = plan_breaches(scenario, plan)
     timings["verify"] = time.perf_counter() - t0
     if breaches:
+        hint = ""
+        if solver == "cbc" and form.n and int(form.bound.max()) >= 10**7:
+            hint = " (CBC writes its solution with 8 significant digits; for amounts this large use solver='highs')"
         plan = Plan.empty(
-            scenario, "error", "the solver's plan failed verification: " + "; ".join(breaches[:5]), solver, reports
+            scenario,
+            "error",
+            "the solver's plan failed verification: " + "; ".join(breaches[:5]) + hint,
+            solver,
+            reports,
         )
     if not plan.message and plan.status == "optimal":
         plan.message = "optimal plan"
