@@ -441,6 +441,18 @@ class Scenario(BaseModel):
             data["transfer_costs"] = tc_rows
         return cls.from_dict(data)
 
+    def with_changes(self, *changes: Any, name: str | None = None) -> Scenario:
+        """A new scenario: this one with what-if ``changes`` applied in order (change models from
+        :mod:`reallocate.whatif` or plain dicts, given one by one or as one list). This scenario
+        is never modified. See :func:`reallocate.whatif.apply_changes`.
+
+        >>> scenario.with_changes({"kind": "scale_capacity", "where": {"tag": {"mountainous": True}},
+        ...                        "factor": 1.2})  # doctest: +SKIP
+        """
+        from .whatif import _as_list, apply_changes
+
+        return apply_changes(self, _as_list(changes), name=name)
+
     def to_json(self, *, indent: int | None = 2) -> str:
         """The scenario in its public JSON form (amounts as exact JSON numbers)."""
         from ._json import dumps
