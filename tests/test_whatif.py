@@ -28,6 +28,7 @@ from reallocate.whatif import (
     SetRules,
     Where,
     apply_changes,
+    changes_schema,
     describe,
     load_changes,
     parse_changes,
@@ -426,6 +427,9 @@ def test_changes_are_json_data(tmp_path: Path) -> None:
     )
     dumped = [m.model_dump(mode="json") for m in models]
     assert parse_changes(dumped) == models
+    assert parse_changes(json.loads(json.dumps(dumped))) == models
+    kinds = {d["properties"]["kind"]["const"] for d in changes_schema()["$defs"].values() if "kind" in d["properties"]}
+    assert kinds == {"set_rules", "scale_capacity", "freeze", "set_flag", "set_weight", "set_line", "set_target"}
     path = tmp_path / "what-if.json"
     path.write_text('{"changes": [{"kind": "scale_capacity", "where": {}, "factor": 1.1000000000000000001}]}')
     (change,) = load_changes(path)
