@@ -540,3 +540,38 @@ def test_conflicts_are_named_with_integer_rules_too() -> None:
     assert plan.explain is not None and plan.explain.diagnosis is not None
     conflict = " | ".join(plan.explain.diagnosis["conflict"])
     assert "target_rate" in conflict and "max_loss of locality x" in conflict
+
+
+@st.composite
+def with_target(draw: st.DrawFn) -> Scenario:
+    n = draw(st.integers(3, 7))
+    lines = [
+        line(
+            f"l{i}",
+            draw(st.integers(0, 200)),
+            draw(st.integers(0, 200)),
+            program="A" if i == 0 else draw(st.sampled_from("AB")),
+        )
+        for i in range(n)
+    ]
+    share = draw(st.sampled_from([0.5, 0.8, 0.95]))
+    return scenario(*lines, rules={"pool_by": ["fund"], "targets": [{"program": "A", "rate": share}]})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(with_target(), st.data())
+def test_capacity_prices_with_targets_match_finite_differences_where_linear(s: Scenario, data: st.DataObject) -> None:
+    plan = solve(s)
+    assume(plan.found)
+    i = data.draw(st.integers(0, s.table.size - 1))
+    up = solve(_with_capacity(s, i, 1))
+    assume(up.found and s.lines[i].capacity >= 1)
+    down = solve(_with_capacity(s, i, -1)) if s.lines[i].capacity - 1 >= s.lines[i].disbursed else None
+    assume(down is not None and down.found)
+    assert plan.summary is not None and up.summary is not None and down.summary is not None
+    gain_up = up.summary.absorbable_after - plan.summary.absorbable_after
+    gain_down = plan.summary.absorbable_after - down.summary.absorbable_after
+    assume(gain_up == gain_down)  # away from kinks the price is the slope
+    assert plan.explain is not None
+    value = float(plan.explain.shadow_prices["capacity_value"].iloc[i])
+    assert Decimal(repr(value)) == gain_up

@@ -14,7 +14,7 @@ _MARKED = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
 
 def number(value: Decimal) -> int | float | str:
     """The JSON form of an exact decimal: an int when whole, else a float when the float prints
-    the same digits, else a marker that :func:`dumps` turns into the exact digits."""
+    the same digits, else a marker that ``dumps`` turns into the exact digits."""
     if value == value.to_integral_value():
         return int(value)
     text = format(value, "f").rstrip("0").rstrip(".")

@@ -1,4 +1,4 @@
-"""Solving one :class:`~reallocate.formulation.Program` with PuLP (HiGHS in-process, or CBC).
+"""Solving one ``reallocate.formulation.Program`` with PuLP (HiGHS in-process, or CBC).
 
 Solver answers are checked, not trusted: PuLP's ``status`` *and* ``sol_status`` are read (a time
 limit comes back as status "Optimal" with sol_status 2), HiGHS's own primal-solution status is read,
@@ -97,7 +97,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
 
     PuLP's own adapter adds one column and one row per Python call and re-collects the problem's
     variables three times per solve; at 10^5 columns that costs seconds. The LpProblem here is
-    built from a :class:`Program`, so the adapter hands HiGHS the program's row-wise matrix in one
+    built from a ``Program``, so the adapter hands HiGHS the program's row-wise matrix in one
     ``passModel`` call, then writes values and statuses back into the LpProblem as PuLP does.
     Also silences HiGHS's banner and remembers HiGHS's own model and primal-solution status.
     """
@@ -308,7 +308,7 @@ def check_point(program: Program, x: np.ndarray, tol: float = _CHECK_TOL, relati
 def run(program: Program, solver: SolverName, time_limit: float | None, node_limit: int | None = None) -> StageOutcome:
     """Solve ``program`` once (one LpProblem) and map the answer to optimal / time_limit /
     node_limit / infeasible / error. ``values`` is set only for a point that passed
-    :func:`check_point`. ``node_limit`` caps branch-and-bound nodes (deterministic effort)."""
+    ``check_point``. ``node_limit`` caps branch-and-bound nodes (deterministic effort)."""
     began = time.perf_counter()
     prob, variables, constraints = _to_pulp(program)
     modelled = time.perf_counter() - began

@@ -7,6 +7,7 @@ error); 2 bad input or usage (the message names the field; never a traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -121,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_NO_PLAN)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_NO_PLAN)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as command-line tools do
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PLAN
     except Exception as exc:  # an internal bug: say so briefly; REALLOCATE_DEBUG=1 shows the traceback
         if os.environ.get("REALLOCATE_DEBUG"):
             raise

@@ -3,7 +3,7 @@ why, the gap to 100% — and, when no plan exists, what it would take.
 
 Everything here is derived from the scenario, the exact plan (whole units) and, for shadow prices,
 the row duals of one extra LP: the absorb stage per line, as a maximisation (see
-:meth:`Formulation.explain_program`). A column's reduced cost ``c - A^T y`` is the money one more
+``Formulation.explain_program``). A column's reduced cost ``c - A^T y`` is the money one more
 unit of its bound would absorb; a line that has no column yet is priced the same way.
 """
 
@@ -49,7 +49,7 @@ REASONS = {
 class Explanation:
     """The explanation of a plan (``plan.explain``); every table is a pandas DataFrame.
 
-    * ``lines``: per line, ``reason`` (a code of :data:`REASONS`) and ``text`` (a sentence);
+    * ``lines``: per line, ``reason`` (a code of ``REASONS``) and ``text`` (a sentence);
     * ``shadow_prices``: per line, money absorbed by one more unit of ``capacity`` and of
       ``allocation``, ``up_to`` how many units that holds, and ``saving`` = value x up_to;
       ``ranked`` is the same, sorted: where ready projects would save the most money;
@@ -80,7 +80,8 @@ class Explanation:
 
     def to_dict(self, top: int = 100) -> dict[str, Any]:
         """JSON shape: ``lines`` (per line, by position: reason, text, capacity and allocation
-        values), ``shadow_prices`` (the ``top`` entries of :attr:`ranked`), pools, lapse, gap."""
+        values), ``shadow_prices`` (the ``top`` entries of
+        [`ranked`][reallocate.explain.Explanation.ranked]), pools, lapse, gap, diagnosis, notes."""
         lines = []
         if not self.lines.empty:
             sp = self.shadow_prices
@@ -305,14 +306,26 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
                 gain_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
             elif kind == "target":
                 target_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
-    target_term = np.zeros(t.size)
-    for k, covered, _ in form.goals:
-        target_term[covered] += target_dual.get(k, 0.0)  # a unit of absorbable money relaxes the row by one
+    # a target row reads (1 - r) received + r given >= ...: its dual weighs a recipient's unit by
+    # (1 - r) and a donor's by r; a unit of absorbable money already held relaxes it by one
+    target_term = np.zeros(t.size)  # sum of duals of the targets covering each line
+    target_room = np.zeros(t.size)  # sum of (1 - r) x dual
+    target_give = np.zeros(t.size)  # sum of r x dual
+    target_alloc = np.zeros(t.size)  # sum of r x dual: one more unit held raises the need by r
+    for k, covered, rate in form.goals:
+        dual = target_dual.get(k, 0.0)
+        r = float(rate)
+        target_term[covered] += dual
+        target_room[covered] += (1.0 - r) * dual
+        target_give[covered] += r * dual
+        target_alloc[covered] += r * dual
     pool, loc = t.pool, t.locality
     room_value = np.where(
-        f.S[pool] == 0, 0.0, np.maximum(0.0, 1.0 - pool_dual[pool] - gain_dual[loc] + loss_dual[loc] - target_term)
+        f.S[pool] == 0, 0.0, np.maximum(0.0, 1.0 - pool_dual[pool] - gain_dual[loc] + loss_dual[loc] - target_room)
     )
-    surplus_value = np.where(f.R[pool] == 0, 0.0, np.maximum(0.0, pool_dual[pool] - loss_dual[loc] + gain_dual[loc]))
+    surplus_value = np.where(
+        f.R[pool] == 0, 0.0, np.maximum(0.0, pool_dual[pool] - loss_dual[loc] + gain_dual[loc] - target_give)
+    )
     has_ceiling = np.array([ln.ceiling is not None for ln in sc.lines], dtype=bool)
     ceiling_units = np.array(
         [int(ln.ceiling / sc.precision) if ln.ceiling is not None else 0 for ln in sc.lines], dtype=np.int64
@@ -331,8 +344,8 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     at_ceiling = has_ceiling & (t.allocated >= ceiling_units)
     allocation_value = np.where(
         t.allocated >= t.capacity,
-        np.where(can_give, surplus_value, 0.0),
-        np.where(at_ceiling, 0.0, 1.0 - np.where(receives, room_value, 0.0)),
+        np.where(can_give, surplus_value, 0.0) + target_alloc,
+        np.where(at_ceiling, 0.0, 1.0 - np.where(receives, room_value, 0.0) + target_alloc - target_term),
     )
     capacity_value = np.round(np.maximum(capacity_value, 0.0), 9)
     up_to = np.where(lapsing, np.where(f.lapse_after > 0, f.lapse_after, t.surplus), _room_reach(f)[pool]).astype(

@@ -689,7 +689,7 @@ def snap_tolerance(
 ) -> np.ndarray | float:
     """How far (in integer units) a solver value may sit from a whole number or target and still be
     read as it: LP tolerances (~1e-7 in LP units of ``scale`` integer units) plus the digits the
-    solver prints (``relative``, see :data:`SOLVER_DIGITS`)."""
+    solver prints (``relative``, see ``SOLVER_DIGITS``)."""
     return 1e-5 * scale + relative * np.abs(value)
 
 

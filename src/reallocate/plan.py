@@ -56,7 +56,7 @@ APPROVALS = {
 
 
 def approval(src: tuple[str, ...], dst: tuple[str, ...]) -> str:
-    """The approval a move from line key ``src`` to ``dst`` needs (a key of :data:`APPROVALS`)."""
+    """The approval a move from line key ``src`` to ``dst`` needs (a key of ``APPROVALS``)."""
     if src[2] != dst[2]:
         return "capital_structure"
     if src[1] != dst[1]:
@@ -157,7 +157,7 @@ def _decimals(units: np.ndarray, precision: Decimal) -> list[Decimal]:
 
 @dataclass
 class Plan:
-    """The outcome of :func:`reallocate.solve`.
+    """The outcome of [`solve`][reallocate.solve].
 
     ``status`` is one of "optimal", "time_limit" (best plan found, not proven optimal),
     "infeasible" or "error"; ``found`` says whether ``lines``/``transfers``/``summary`` hold a plan.
@@ -178,15 +178,18 @@ class Plan:
 
     @property
     def found(self) -> bool:
-        """True when the plan holds lines and transfers (status optimal or time_limit)."""
+        """True when the plan holds lines and transfers (status optimal, or time_limit when a plan was
+        found in time)."""
         return self.summary is not None
 
     @property
     def optimal(self) -> bool:
+        """True when the status is "optimal" and a plan was found."""
         return self.status == "optimal" and self.found
 
     def raise_for_status(self) -> Plan:
-        """Return self when a plan was found, else raise :class:`OptimizationError` with the message."""
+        """Return self when a plan was found, else raise
+        [`OptimizationError`][reallocate.OptimizationError] with the message."""
         if not self.found:
             raise OptimizationError(f"{self.status}: {self.message}")
         return self
@@ -222,7 +225,8 @@ class Plan:
         return dumps(payload, indent=indent)
 
     def verify(self) -> Plan:
-        """Re-check every rule from the scenario alone; raise :class:`PlanVerificationError` listing
+        """Re-check every rule from the scenario alone; raise
+        [`PlanVerificationError`][reallocate.PlanVerificationError] listing
         every breach. Returns self, so ``solve(s).verify()`` chains."""
         from .verify import plan_breaches
 

@@ -1,8 +1,8 @@
 """Scenario: the typed input of a reallocation (pydantic v2), and its exact integer view.
 
-The JSON form of :class:`Scenario` is a public contract (see README). Amounts are decimals in the
+The JSON form of ``Scenario`` is a public contract (see README). Amounts are decimals in the
 scenario's ``unit``; every amount must be an exact multiple of ``precision``. After validation the
-scenario also carries a :class:`LineTable`: the same lines as numpy integer arrays counted in units
+scenario also carries a ``LineTable``: the same lines as numpy integer arrays counted in units
 of ``precision``, which is what the optimiser works on.
 """
 
@@ -68,10 +68,11 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
+# constraints before the validator, so the JSON Schema says minimum / maximum
+Number = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_not_bool)]
 """A finite number >= 0 (weights, costs)."""
 
-Rate = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, le=1, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_not_bool)]
 """A fraction in [0, 1] (disbursement rates, shares)."""
 
 PoolAttribute = Literal["locality", "program", "fund", "component"]
@@ -271,9 +272,11 @@ def _fmt(value: Decimal) -> str:
 class Scenario(BaseModel):
     """A reallocation scenario: lines, optional localities, rules and transfer costs.
 
-    Build one from JSON (:func:`load`, :meth:`from_json`), from pandas (:meth:`from_frames`) or
+    Build one from JSON ([`load`][reallocate.load],
+    [`from_json`][reallocate.Scenario.from_json]), from pandas
+    ([`from_frames`][reallocate.Scenario.from_frames]) or
     directly from Python objects. Invalid input raises pydantic's ``ValidationError`` (or
-    :class:`~reallocate.errors.ScenarioError` from the helpers), listing every problem with its path.
+    [`ScenarioError`][reallocate.ScenarioError] from the helpers), listing every problem with its path.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
@@ -369,7 +372,8 @@ class Scenario(BaseModel):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Scenario:
-        """Parse and validate a JSON scenario; raises :class:`ScenarioError` listing every problem."""
+        """Parse and validate a JSON scenario; raises [`ScenarioError`][reallocate.ScenarioError]
+        listing every problem."""
         try:
             data = _parse_json(text)
         except ValueError as exc:
@@ -378,7 +382,8 @@ class Scenario(BaseModel):
 
     @classmethod
     def from_dict(cls, data: Any) -> Scenario:
-        """Validate a plain Python structure; raises :class:`ScenarioError` listing every problem."""
+        """Validate a plain Python structure; raises [`ScenarioError`][reallocate.ScenarioError]
+        listing every problem."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -399,16 +404,17 @@ class Scenario(BaseModel):
         """Build a scenario from pandas frames (one row per line / locality).
 
         ``lines`` needs the columns locality, program, fund, allocated, capacity and may have
-        component, disbursed, floor, ceiling (empty cells mean "not given"). ``localities`` needs
+        component, disbursed, floor, ceiling, frozen, give_only, receive_only (empty cells mean
+        "not given"). ``localities`` needs
         ``id`` and may have name, weight; any other column becomes a tag. Errors point at row
-        positions (``lines[3].capacity``) and raise :class:`ScenarioError`.
+        positions (``lines[3].capacity``) and raise [`ScenarioError`][reallocate.ScenarioError].
         """
         errors: list[dict[str, Any]] = []
         line_rows = _frame_records(
             lines,
             "lines",
             ("locality", "program", "fund", "allocated", "capacity"),
-            {*LINE_KEYS, *AMOUNT_FIELDS},
+            {*LINE_KEYS, *AMOUNT_FIELDS, "frozen", "give_only", "receive_only"},
             errors,
             tags=False,
         )
@@ -997,6 +1003,7 @@ def _parse_json(text: str | bytes | bytearray) -> Any:
 
 
 def load(path: str | Path) -> Scenario:
-    """Read a JSON scenario file. Raises :class:`ScenarioError` (every problem listed) or ``OSError``."""
+    """Read a JSON scenario file. Raises [`ScenarioError`][reallocate.ScenarioError] (every problem
+    listed) or ``OSError``."""
     data = Path(path).read_bytes()
     return Scenario.from_json(data)

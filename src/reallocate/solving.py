@@ -126,7 +126,7 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Exp
 def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float | None = None) -> Plan:
     """Find the best legal reallocation of ``scenario``.
 
-    Stages (DOMAIN.md, "best plan"): maximise absorbable money; then share fairly (proportional or
+    Stages (see docs/concepts.md, "best plan"): maximise absorbable money; then share fairly (proportional or
     priority, per ``rules``); then least transfer cost; then fewest transfers. ``solver`` is
     "highs" (in-process, default) or "cbc" (PuLP's bundled CBC); both give the same plan.
     ``time_limit`` (seconds) bounds the whole solve: when it runs out, the best plan found so far
