@@ -386,6 +386,9 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     limit: Outcome = "time_limit" if by_time else "node_limit"
 
     if status == pulp.LpStatusInfeasible:
+        if solver == "cbc" and time_limit is not None and elapsed >= 0.9 * time_limit:
+            # CBC stopped by its clock can report "Infeasible" without a proof
+            return outcome("time_limit", None, "time limit reached before a feasible point was found")
         return outcome("infeasible", None, "the solver proved the stage infeasible")
     if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal and not hit_limit:
         why = check_point(program, raw, relative=SOLVER_DIGITS[solver])
