@@ -43,8 +43,9 @@ from .labels import amount_text, check_lang, label, percent_text
 
 if TYPE_CHECKING:
     from .plan import Plan
+    from .scenario import Scenario
 
-__all__ = ["FONT", "KINDS", "ChartFigure", "plot", "png_bytes", "save_all", "save_png"]
+__all__ = ["FONT", "KINDS", "ChartFigure", "plot", "png_bytes", "pool_names", "save_all", "save_png"]
 
 #: The chart kinds :func:`plot` draws, in the order :func:`save_all` writes them.
 KINDS: tuple[str, ...] = ("absorbable", "flows", "lapse")
@@ -201,14 +202,14 @@ def _column(plan: Plan, name: str) -> list[Any]:
     return plan.lines[name].tolist()
 
 
-def pool_names(plan: Plan, lang: str = "en") -> dict[str, str]:
-    """Display name of every pool label of ``plan.explain`` (``"ntm / investment"``): locality
-    names and fund labels in ``lang``."""
-    attrs = plan.scenario.rules.pool_by
-    names = plan.scenario.locality_labels()
+def pool_names(scenario: Scenario, lang: str = "en") -> dict[str, str]:
+    """Display name of every pool label that ``plan.explain`` uses (``"ntm / investment"``):
+    locality names and fund labels in ``lang``."""
+    attrs = scenario.rules.pool_by
+    names = scenario.locality_labels()
     out: dict[str, str] = {}
-    columns = [_column(plan, a) for a in attrs]
-    for key in zip(*columns, strict=True):
+    for line in scenario.lines:
+        key = [str(getattr(line, a)) for a in attrs]
         raw = " / ".join(k for k in key if k) or "(all lines)"
         if raw in out:
             continue
@@ -396,7 +397,7 @@ def _lapse(plan: Plan, lang: str) -> Figure:
     sc = plan.scenario
     s = plan.summary
     assert s is not None
-    pools = pool_names(plan, lang)
+    pools = pool_names(sc, lang)
     no_room: dict[str, Decimal] = defaultdict(Decimal)
     blocked: dict[str, Decimal] = defaultdict(Decimal)
     lapse = plan.explain.lapse if plan.explain is not None else None
