@@ -418,7 +418,7 @@ def _lapse(plan: Plan, lang: str) -> Figure:
     total = len(order)
     order = order[:MAX_ROWS]
     n = len(order)
-    fig = _figure(10.5, max(3.6, 0.5 * n + 2.3))
+    fig = _figure(10.5, max(3.6, (0.5 if n <= 12 else 0.36) * n + 2.3))
     ax = fig.add_subplot()
     y = np.arange(n)[::-1].astype(float)
     a = [_float(no_room[p]) for p in order]
