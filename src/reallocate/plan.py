@@ -15,6 +15,8 @@ from .errors import OptimizationError, PlanVerificationError
 from .scenario import LINE_KEYS, Scenario
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .exact import Moves
     from .explain import Explanation
     from .formulation import Formulation
@@ -234,6 +236,15 @@ class Plan:
         if breaches:
             raise PlanVerificationError(breaches)
         return self
+
+    def plot(self, kind: str = "absorbable", lang: str = "en") -> Figure:
+        """A chart of the plan as a matplotlib figure (no display needed): ``"absorbable"``
+        (before/after by locality), ``"flows"`` (transfers as a from/to heatmap) or ``"lapse"``
+        (what still lapses by pool); labels in ``lang`` ("en" or "vi"). Raises
+        :class:`OptimizationError` when there is no plan. See :mod:`reallocate.charts`."""
+        from .charts import plot
+
+        return plot(self, kind, lang)
 
     # ------------------------------------------------------------------------------ build
     @classmethod

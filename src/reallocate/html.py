@@ -1,0 +1,591 @@
+"""A plan as ONE self-contained HTML file: inline CSS, the charts as PNG data URIs, no script and
+no request to anything outside the file — it can be mailed, archived and opened offline.
+
+Sections: the headline, status and message, the gap to 100%, the summary, the three charts
+(:mod:`reallocate.charts`), the transfers, every line before and after with its reason, the lapse
+by pool and locality; for a plan without a plan (infeasible, error) the diagnosis instead: per
+target the missing amount, the pools and closest lines, and the conflicting rules.
+
+Labels and number formats follow ``lang`` ("en" or "vi"). The sentences that
+:mod:`reallocate.explain` writes (a line's explanation, the conflicting rules) are English.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .charts import KINDS, plot, png_bytes, pool_names
+from .explain import REASONS
+from .labels import amount_text, check_lang, label, percent_text
+from .plan import records
+from .scenario import LINE_KEYS
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .scenario import Scenario
+
+__all__ = ["MAX_TABLE_ROWS", "headline", "plan_html", "write_html"]
+
+#: Tables longer than this show their first rows and say how many there are.
+MAX_TABLE_ROWS = 2000
+#: Chart resolution in the report (dots per inch).
+CHART_DPI = 110
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    "report": ("Reallocation plan", "Phương án điều chuyển vốn"),
+    "no_plan": ("No plan", "Không có phương án"),
+    "solver": ("solver", "bộ giải"),
+    "charts": ("Charts", "Biểu đồ"),
+    "no_charts": (
+        "No charts: there is no plan to draw. The diagnosis below says what it would take.",
+        "Không có biểu đồ: không có phương án để vẽ. Phần chẩn đoán dưới đây cho biết cần gì để có phương án.",
+    ),
+    "no_transfers": ("No transfers: {message}", "Không có điều chuyển: {message}"),
+    "no_lapse": (
+        "Nothing lapses: every line is expected to disburse all it holds.",
+        "Không còn vốn có nguy cơ hủy: mọi dòng vốn dự kiến giải ngân hết.",
+    ),
+    "shown_first": (
+        "Showing the first {shown} of {total} rows; the JSON output has them all.",
+        "Hiển thị {shown} dòng đầu trong {total} dòng; tệp JSON có đầy đủ.",
+    ),
+    "gap_none": (
+        "Gap to 100%: none — every line is expected to disburse all it holds.",
+        "Khoảng cách đến 100%: không còn — mọi dòng vốn dự kiến giải ngân hết.",
+    ),
+    "gap": (
+        "Gap to 100%: {amount} {unit} ({share} of allocation) still lapses — {no_room} has no room anywhere "
+        "in its pool, {blocked} is blocked by a rule; most in {pool} ({pool_lapse}) and at {locality} "
+        "({locality_lapse}).",
+        "Khoảng cách đến 100%: {amount} {unit} ({share} vốn giao) vẫn có nguy cơ bị hủy — {no_room} không còn "
+        "dư địa trong nhóm, {blocked} bị quy định chặn; nhiều nhất ở nhóm {pool} ({pool_lapse}) và tại "
+        "{locality} ({locality_lapse}).",
+    ),
+    "headline_lapse": ("lapse", "vốn có nguy cơ hủy"),
+    "message": ("Message", "Thông báo"),
+    "lapse_detail": ("Lapse by pool and locality", "Vốn có nguy cơ hủy theo nhóm và địa phương"),
+    "diagnosis": ("What it would take", "Cần gì để có phương án"),
+    "target_short": (
+        "Target {selector} ({rate}) is short by {missing} {unit}: it needs {missing} {unit} more absorptive "
+        "capacity on lines that still lapse{reduction}.",
+        "Mục tiêu {selector} ({rate}) còn thiếu {missing} {unit}: cần thêm {missing} {unit} khả năng giải ngân "
+        "ở các dòng vốn vẫn có nguy cơ hủy{reduction}.",
+    ),
+    "or_less_allocation": (
+        " (or {amount} {unit} less allocation on them)",
+        " (hoặc giảm {amount} {unit} vốn giao ở đó)",
+    ),
+    "lapse_left": ("Still lapses", "Vẫn có nguy cơ hủy"),
+    "add_capacity": ("Capacity to add", "Khả năng giải ngân cần thêm"),
+    "closest_lines": ("Closest lines", "Các dòng vốn gần nhất"),
+    "line": ("Line", "Dòng vốn"),
+    "conflict": ("The smallest set of rules that conflict", "Tập quy tắc nhỏ nhất mâu thuẫn nhau"),
+    "notes": ("Notes", "Ghi chú"),
+    "made_by": ("made by reallocate {version}", "tạo bởi reallocate {version}"),
+    "all_lines": ("all lines", "tất cả các dòng"),
+}
+
+#: Reasons in Vietnamese (English: :data:`reallocate.explain.REASONS`).
+_REASONS_VI = {
+    "received_all_room": "nhận đủ dư địa",
+    "received_share": "nhận một phần dư địa: nhóm đã hết vốn dư",
+    "gave_all_surplus": "chuyển đi toàn bộ vốn dư",
+    "kept_surplus": "giữ lại một phần vốn dư: nhóm đã hết dư địa",
+    "no_room_in_pool": "có vốn dư nhưng trong nhóm không còn dư địa",
+    "no_surplus_in_pool": "có dư địa nhưng trong nhóm không có vốn dư",
+    "held_by_locality_limit": "bị giới hạn của địa phương (max_loss / max_gain) giữ lại",
+    "held_by_min_transfer": "bị mức điều chuyển tối thiểu (min_transfer) giữ lại",
+    "held_by_max_transfers": "bị số lần điều chuyển tối đa (max_transfers_per_line) giữ lại",
+    "held_by_rules": "bị các quy tắc của nhóm giữ lại",
+    "held_by_flags": "bị các dòng được đánh dấu (frozen, give_only, receive_only) giữ lại",
+    "held_by_floor": "phải giữ mức tối thiểu (hợp đồng đã ký) cao hơn khả năng giải ngân",
+    "held_by_ceiling": "đã chạm mức tối đa: còn có thể giải ngân thêm",
+    "frozen": "bị khóa: không chuyển đi, không nhận",
+    "give_only": "chỉ được chuyển đi: có dư địa nhưng không nhận",
+    "receive_only": "chỉ được nhận: có vốn dư nhưng không chuyển đi",
+    "balanced": "giữ đúng mức có thể giải ngân",
+}
+
+_CSS = """
+:root { --ink: #1d2430; --muted: #5b6473; --line: #d9dee5; --head: #eef2f7; --accent: #1f5fa8; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1180px; padding: 24px 28px 48px; color: var(--ink); background: #fff;
+  font: 15px/1.5 "Segoe UI", "Noto Sans", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; }
+h1 { font-size: 26px; margin: 0 0 2px; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 20px 0 8px; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+.headline { font-size: 19px; font-weight: 600; color: var(--accent); margin: 12px 0; }
+.status { margin: 6px 0; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 13px; font-weight: 600;
+  background: #e3f1e5; color: #1e6b2c; }
+.badge.bad { background: #fbe4e2; color: #9b2118; }
+.badge.warn { background: #fdf0d8; color: #8a5a00; }
+.gap { margin: 6px 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13.5px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
+th { background: var(--head); text-align: left; position: sticky; top: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.why { min-width: 260px; color: var(--muted); }
+tr.total td { font-weight: 600; background: #f7f9fb; }
+table.summary th { background: none; position: static; font-weight: normal; padding-right: 24px; }
+figure { margin: 18px 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 13px; }
+.note { color: var(--muted); font-size: 13px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; }
+  th { position: static; } }
+"""
+
+
+def _t(key: str, lang: str) -> str:
+    pair = _TEXTS.get(key)
+    if pair is None:
+        return label(key, lang)
+    return pair[1] if lang == "vi" else pair[0]
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ------------------------------------------------------------------------------------ pieces
+def headline(plan: Plan, lang: str = "en") -> str:
+    """The headline in ``lang``: ``expected disbursement 57.9% → 63.7% (+143,334 million VND);
+    lapse 1,047,495 → 904,161 million VND`` (``57,9%`` and ``143.334`` in Vietnamese)."""
+    check_lang(lang)
+    s = plan.summary
+    if s is None:
+        return f"{_t('no_plan', lang)}: {label(plan.status, lang)}"
+    unit = plan.scenario.unit
+    gain = s.absorbable_after - s.absorbable_before
+    return (
+        f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
+        f"(+{amount_text(gain, lang)} {unit}); {_t('headline_lapse', lang)} {amount_text(s.lapse_before, lang)} → "
+        f"{amount_text(s.lapse_after, lang)} {unit}"
+    )
+
+
+def _gap_text(plan: Plan, lang: str) -> str:
+    e = plan.explain
+    if e is None or not e.gap:
+        return ""
+    gap = e.gap
+    if not gap.get("amount"):
+        return _t("gap_none", lang)
+    pools = pool_names(plan.scenario, lang)
+    pool = gap["largest_pool"]
+    loc = gap["largest_locality"]
+    return _t("gap", lang).format(
+        amount=amount_text(gap["amount"], lang),
+        unit=plan.scenario.unit,
+        share=percent_text(gap["share"], lang),
+        no_room=amount_text(gap["no_room"], lang),
+        blocked=amount_text(gap["blocked"], lang),
+        pool=pools.get(pool["pool"], pool["pool"]),
+        pool_lapse=amount_text(pool["lapse"], lang),
+        locality=loc["name"],
+        locality_lapse=amount_text(loc["lapse"], lang),
+    )
+
+
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: set[int],
+    *,
+    lang: str,
+    classes: dict[int, str] | None = None,
+    total: Sequence[str] | None = None,
+) -> str:
+    """An HTML table; every cell is escaped. ``numeric`` columns are right-aligned."""
+    classes = classes or {}
+
+    def cls(i: int) -> str:
+        names = (["num"] if i in numeric else []) + ([classes[i]] if i in classes else [])
+        return f' class="{" ".join(names)}"' if names else ""
+
+    out = ['<div class="scroll"><table>', "<thead><tr>"]
+    out += [f"<th{cls(i) if i in numeric else ''}>{_e(h)}</th>" for i, h in enumerate(header)]
+    out.append("</tr></thead><tbody>")
+    shown = rows[:MAX_TABLE_ROWS]
+    for row in shown:
+        out.append("<tr>" + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>")
+    if total is not None:
+        out.append('<tr class="total">' + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(total)) + "</tr>")
+    out.append("</tbody></table></div>")
+    if len(rows) > len(shown):
+        note = _t("shown_first", lang).format(shown=amount_text(len(shown), lang), total=amount_text(len(rows), lang))
+        out.append(f'<p class="note">{_e(note)}</p>')
+    return "\n".join(out)
+
+
+def _reason(code: str, lang: str) -> str:
+    if lang == "vi":
+        return _REASONS_VI.get(code, code)
+    return REASONS.get(code, code)
+
+
+def _why_vi(code: str, rec: dict[str, Decimal], floor: Decimal) -> str:
+    """The sentence of a line's reason in Vietnamese, from its amounts (the English one is
+    :mod:`reallocate.explain`'s)."""
+
+    def a(value: Decimal) -> str:
+        return amount_text(value, "vi")
+
+    def share(part: Decimal, whole: Decimal) -> str:
+        return percent_text(float(part / whole) if whole else None, "vi", digits=0)
+
+    surplus, room, change = rec["surplus"], rec["room"], rec["change"]
+    given, received = max(-change, Decimal(0)), max(change, Decimal(0))
+    capacity, allocated = rec["capacity"], rec["allocated"]
+    if code == "gave_all_surplus":
+        text = f"chuyển đi toàn bộ vốn dư {a(surplus)}"
+        if floor > capacity:
+            text += f"; giữ mức tối thiểu {a(floor)}, cao hơn khả năng giải ngân {a(capacity)}"
+        return text
+    if code == "kept_surplus":
+        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)} ({share(given, surplus)}): nhóm đã hết dư địa"
+    if code == "received_all_room":
+        return f"nhận đủ dư địa {a(room)}"
+    if code == "received_share":
+        return f"nhận {a(received)} trong số dư địa {a(room)} ({share(received, room)}): nhóm đã hết vốn dư"
+    if code == "no_room_in_pool":
+        return f"có vốn dư {a(surplus)} nhưng không dòng nào trong nhóm còn dư địa"
+    if code == "no_surplus_in_pool":
+        return f"có thể giải ngân thêm {a(room)} nhưng không dòng nào trong nhóm có vốn dư"
+    if code == "held_by_floor":
+        return f"phải giữ mức tối thiểu {a(floor)} (hợp đồng đã ký) nhưng chỉ giải ngân được {a(capacity)}"
+    if code == "held_by_ceiling":
+        return f"đã ở mức tối đa {a(allocated)}: còn có thể giải ngân thêm {a(capacity - allocated)}"
+    if code == "receive_only":
+        return f"có vốn dư {a(surplus)} nhưng chỉ được nhận (receive_only): số vốn này có nguy cơ bị hủy"
+    if code == "give_only":
+        return f"có thể giải ngân thêm {a(room)} nhưng chỉ được chuyển đi (give_only)"
+    if code.startswith("held_by_") and surplus > 0:
+        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)}: {_REASONS_VI.get(code, code)}"
+    if code.startswith("held_by_") and room > 0:
+        return f"nhận {a(received)} trong số dư địa {a(room)}: {_REASONS_VI.get(code, code)}"
+    return _REASONS_VI.get(code, code)
+
+
+def _line_name(scenario: Scenario, i: int, lang: str) -> str:
+    """``Nam Trà My (dtts / recurrent)`` with the fund in ``lang``."""
+    key = scenario.table.keys[i]
+    name = scenario.locality_labels().get(key[0], key[0])
+    rest = _key_text(key, lang)
+    return f"{name} ({rest})" if rest else name
+
+
+def _key_text(key: Sequence[str], lang: str) -> str:
+    """program / fund / component of a line key (without the locality), fund in ``lang``."""
+    _, program, fund, component = key
+    return " / ".join(x for x in (program, label(fund, lang) if fund else "", component) if x)
+
+
+# ------------------------------------------------------------------------------------ sections
+def _summary(plan: Plan, lang: str) -> str:
+    s = plan.summary
+    assert s is not None
+    sc = plan.scenario
+
+    def a(value: Decimal | int, unit: bool = True) -> str:
+        return amount_text(value, lang) + (f" {sc.unit}" if unit else "")
+
+    rows = [
+        [label("allocated", lang), a(s.allocated)],
+        [label("disbursed", lang), a(s.disbursed)],
+        [label("absorbable_before", lang), a(s.absorbable_before)],
+        [label("absorbable_after", lang), a(s.absorbable_after)],
+        [label("rate_before", lang), percent_text(s.rate_before, lang)],
+        [label("rate_after", lang), percent_text(s.rate_after, lang)],
+        [label("lapse_before", lang), a(s.lapse_before)],
+        [label("lapse_after", lang), a(s.lapse_after)],
+        [label("moved", lang), a(s.moved)],
+        [label("transfer_count", lang), a(s.transfer_count, unit=False)],
+    ]
+    if sc.transfer_costs or any(c > 0 for c in sc.rules.move_costs.values()):
+        rows.append([label("transfer_cost", lang), a(s.transfer_cost)])
+    out = [f"<h2>{_e(label('summary', lang))}</h2>", '<div class="scroll"><table class="summary"><tbody>']
+    for name, value in rows:
+        out.append(f'<tr><th scope="row">{_e(name)}</th><td class="num">{_e(value)}</td></tr>')
+    out.append("</tbody></table></div>")
+    return "\n".join(out)
+
+
+def _charts(plan: Plan, lang: str) -> str:
+    out = [f"<h2>{_e(_t('charts', lang))}</h2>"]
+    if not plan.found:
+        out.append(f'<p class="note">{_e(_t("no_charts", lang))}</p>')
+        return "\n".join(out)
+    for kind in KINDS:
+        fig = plot(plan, kind, lang)
+        data = base64.b64encode(png_bytes(fig, dpi=CHART_DPI)).decode("ascii")
+        title = label(f"chart_{kind}", lang)
+        width = round(fig.get_figwidth() * CHART_DPI)
+        out.append(
+            f'<figure id="chart-{kind}"><img src="data:image/png;base64,{data}" alt="{_e(title)}" '
+            f'width="{width}"><figcaption>{_e(title)}</figcaption></figure>'
+        )
+    return "\n".join(out)
+
+
+def _transfers(plan: Plan, lang: str) -> str:
+    sc = plan.scenario
+    names = sc.locality_labels()
+    head = f"<h2>{_e(label('transfers', lang))} ({_e(sc.unit)})</h2>"
+    recs = records(plan.transfers)
+    if not recs:
+        return head + f"\n<p>{_e(_t('no_transfers', lang).format(message=plan.message))}</p>"
+    has_cost = bool(sc.transfer_costs) or any(c > 0 for c in sc.rules.move_costs.values())
+    rows = []
+    for rec in recs:
+        src = [rec[f"from_{k}"] for k in LINE_KEYS]
+        dst = [rec[f"to_{k}"] for k in LINE_KEYS]
+        same = [a if a == b else "" for a, b in zip(src, dst, strict=True)]
+        pool = _key_text(same, lang)
+
+        def side(key: list[str], other: list[str]) -> str:
+            differ = ["", *(a if a != b else "" for a, b in zip(key[1:], other[1:], strict=True))]
+            extra = _key_text(differ, lang)
+            return names.get(key[0], key[0]) + (f" ({extra})" if extra else "")
+
+        row = [side(src, dst), side(dst, src), pool, amount_text(rec["amount"], lang)]
+        if has_cost:
+            row.append(amount_text(rec["cost"], lang))
+        row.append(label(str(rec["approval"]), lang))
+        rows.append(row)
+    header = [label("from", lang), label("to", lang), label("pool", lang), label("amount", lang)]
+    numeric = {3}
+    if has_cost:
+        header.append(label("cost", lang))
+        numeric.add(4)
+    header.append(label("approval", lang))
+    s = plan.summary
+    assert s is not None
+    total = ["", "", "", amount_text(s.moved, lang)] + ([amount_text(s.transfer_cost, lang)] if has_cost else []) + [""]
+    return head + "\n" + _table(header, rows, numeric, lang=lang, total=total)
+
+
+def _lines(plan: Plan, lang: str) -> str:
+    sc = plan.scenario
+    names = sc.locality_labels()
+    e = plan.explain
+    reasons = e.lines["reason"].tolist() if e is not None and not e.lines.empty else None
+    texts = e.lines["text"].tolist() if e is not None and not e.lines.empty else None
+    floors = [sc.to_amount(int(u)) for u in sc.table.floor.tolist()]
+    rows = []
+    for i, rec in enumerate(records(plan.lines)):
+        change = rec["change"]
+        row = [
+            names.get(rec["locality"], rec["locality"]),
+            rec["program"],
+            label(rec["fund"], lang) if rec["fund"] else "",
+            rec["component"],
+            *(amount_text(rec[c], lang) for c in ("allocated", "capacity", "final")),
+            ("+" if change > 0 else "") + amount_text(change, lang),
+            *(amount_text(rec[c], lang) for c in ("absorbable_before", "absorbable_after")),
+        ]
+        if reasons is not None and texts is not None:
+            code = str(reasons[i])
+            why = _why_vi(code, rec, floors[i]) if lang == "vi" else str(texts[i])
+            row += [_reason(code, lang), why]
+        rows.append(row)
+    header = [
+        label(k, lang)
+        for k in (
+            "locality",
+            "program",
+            "fund",
+            "component",
+            "allocated",
+            "capacity",
+            "final",
+            "change",
+            "absorbable_before",
+            "absorbable_after",
+        )
+    ]
+    classes: dict[int, str] = {}
+    if reasons is not None:
+        header += [label("reason", lang), label("text", lang)]
+        classes = {11: "why"}
+    return f"<h2>{_e(label('lines', lang))} ({_e(sc.unit)})</h2>\n" + _table(
+        header, rows, set(range(4, 10)), lang=lang, classes=classes
+    )
+
+
+def _lapse(plan: Plan, lang: str) -> str:
+    sc = plan.scenario
+    pools = pool_names(sc, lang)
+    out = [f"<h2>{_e(label('lapse_by_pool', lang))} ({_e(sc.unit)})</h2>"]
+    # per pool: allocated, surplus, room, moved, lapse before and after (from the lines)
+    attrs = sc.rules.pool_by
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for rec in records(plan.lines):
+        key = " / ".join(str(rec[a]) for a in attrs if rec[a]) or "(all lines)"
+        agg = sums[key]
+        for col in ("allocated", "surplus", "room", "absorbable_before", "absorbable_after"):
+            agg[col] += rec[col]
+        agg["moved"] += max(rec["change"], Decimal(0))
+    a = amount_text
+    rows = []
+    for key in sorted(sums, key=lambda k: (-(sums[k]["allocated"] - sums[k]["absorbable_after"]), k)):
+        g = sums[key]
+        rows.append(
+            [
+                pools.get(key, key),
+                a(g["allocated"], lang),
+                a(g["surplus"], lang),
+                a(g["room"], lang),
+                a(g["moved"], lang),
+                a(g["allocated"] - g["absorbable_before"], lang),
+                a(g["allocated"] - g["absorbable_after"], lang),
+            ]
+        )
+    header = [label(k, lang) for k in ("pool", "allocated", "surplus", "room", "moved", "lapse_before", "lapse_after")]
+    out.append(_table(header, rows, set(range(1, 7)), lang=lang))
+    e = plan.explain
+    lapse = e.lapse if e is not None else None
+    out.append(f"<h3>{_e(_t('lapse_detail', lang))}</h3>")
+    if lapse is None or lapse.empty:
+        out.append(f"<p>{_e(_t('no_lapse', lang))}</p>")
+        return "\n".join(out)
+    rows = [
+        [
+            pools.get(r["pool"], r["pool"]),
+            r["name"],
+            a(r["lapse"], lang),
+            a(r["no_room"], lang),
+            a(r["blocked"], lang),
+            r["blocked_by"],
+        ]
+        for r in records(lapse)
+    ]
+    header = [label(k, lang) for k in ("pool", "locality", "lapse", "no_room", "blocked", "blocked_by")]
+    s = plan.summary
+    total = None
+    if s is not None and e is not None:
+        total = ["", "", a(e.gap["amount"], lang), a(e.gap["no_room"], lang), a(e.gap["blocked"], lang), ""]
+    out.append(_table(header, rows, {2, 3, 4}, lang=lang, total=total))
+    return "\n".join(out)
+
+
+def _diagnosis(plan: Plan, lang: str) -> str:
+    e = plan.explain
+    if e is None or not e.diagnosis:
+        return ""
+    sc = plan.scenario
+    unit = sc.unit
+    a = amount_text
+    pools = pool_names(sc, lang)
+    out = [f"<h2>{_e(_t('diagnosis', lang))}</h2>"]
+    for d in e.diagnosis.get("targets", []):
+        reduction = ""
+        if d.get("allocation_reduction") is not None:
+            reduction = _t("or_less_allocation", lang).format(amount=a(d["allocation_reduction"], lang), unit=unit)
+        selector = _t("all_lines", lang) if d["selector"] == "all lines" else d["selector"]
+        text = _t("target_short", lang).format(
+            selector=selector,
+            rate=percent_text(d["rate"], lang, digits=0),
+            missing=a(d["missing"], lang),
+            unit=unit,
+            reduction=reduction,
+        )
+        out.append(f"<h3>{_e(d['target'])}</h3>\n<p>{_e(text)}</p>")
+        if d.get("pools"):
+            rows = [[pools.get(p["pool"], p["pool"]), a(p["lapse_left"], lang)] for p in d["pools"]]
+            out.append(_table([label("pool", lang), _t("lapse_left", lang)], rows, {1}, lang=lang))
+        if d.get("closest_lines"):
+            out.append(f"<h3>{_e(_t('closest_lines', lang))}</h3>")
+            rows = [
+                [
+                    _line_name(sc, int(c["line"]), lang),
+                    a(c["lapse_left"], lang),
+                    a(c["capacity"], lang),
+                    a(c["add_capacity"], lang),
+                ]
+                for c in d["closest_lines"]
+            ]
+            header = [_t("line", lang), _t("lapse_left", lang), label("capacity", lang), _t("add_capacity", lang)]
+            out.append(_table(header, rows, {1, 2, 3}, lang=lang))
+    conflict = e.diagnosis.get("conflict") or []
+    if conflict:
+        out.append(f"<h3>{_e(_t('conflict', lang))}</h3>\n<ul>")
+        out += [f"<li>{_e(c)}</li>" for c in conflict]
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+def _notes(plan: Plan, lang: str) -> str:
+    e = plan.explain
+    if e is None or not e.notes:
+        return ""
+    items = "".join(f"<li>{_e(n)}</li>" for n in e.notes)
+    return f'<h2>{_e(_t("notes", lang))}</h2>\n<ul class="note">{items}</ul>'
+
+
+# ------------------------------------------------------------------------------------ public
+def plan_html(plan: Plan, lang: str = "en") -> str:
+    """The whole plan as one self-contained HTML document (UTF-8 text), labels in ``lang``."""
+    check_lang(lang)
+    sc = plan.scenario
+    title = f"{sc.name} — {_t('report', lang)}"
+    badge = "" if plan.status == "optimal" else (" warn" if plan.found else " bad")
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(sc.name)}</h1>",
+        f'<p class="sub">{_e(_t("report", lang))} · {_e(label("unit", lang))}: {_e(sc.unit)} · '
+        f"{_e(_t('solver', lang))}: {_e(plan.solver)}</p>",
+        f'<p class="headline">{_e(_cap(headline(plan, lang)))}</p>',
+        f'<p class="status">{_e(label("status", lang))}: <span class="badge{badge}">'
+        f"{_e(label(plan.status, lang))}</span> — {_e(plan.message)}</p>",
+    ]
+    gap = _gap_text(plan, lang)
+    if gap:
+        parts.append(f'<p class="gap">{_e(gap)}</p>')
+    if plan.found:
+        parts += [
+            _summary(plan, lang),
+            _charts(plan, lang),
+            _transfers(plan, lang),
+            _lines(plan, lang),
+            _lapse(plan, lang),
+        ]
+    else:
+        parts += [_charts(plan, lang), _diagnosis(plan, lang)]
+    parts += [
+        _notes(plan, lang),
+        f"<footer>{_e(_t('made_by', lang).format(version=__version__))}</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def write_html(plan: Plan, path: str | Path, lang: str = "en") -> Path:
+    """Write :func:`plan_html` to ``path`` (UTF-8); returns the path."""
+    out = Path(path)
+    out.write_text(plan_html(plan, lang), encoding="utf-8")
+    return out
