@@ -58,7 +58,7 @@ RICH: dict[str, Any] = {
             "tags": {"mountainous": True, "ratio": 0.75},
             "max_gain": {"amount": "1500.25"},
         },
-        {"id": "hoi-an", "name": "Hội An", "weight": 0.02, "tags": {"mountainous": False}},
+        {"id": "hoi-an", "name": "Hội An", "weight": 0.02, "tags": {"mountainous": False, "Vùng miền": "Duyên hải"}},
     ],
     "lines": [
         {
@@ -336,7 +336,7 @@ def test_bad_cells_are_named(tmp_path: Path) -> None:
     cap = next(e for e in exc.value.errors if e["cell"] == f"lines!{col('capacity')}3")
     assert cap["loc"] == ("lines", 1, "capacity") and cap["row"] == 3 and cap["column"] == "capacity"
     assert isinstance(exc.value, reallocate.ScenarioError)
-    assert str(exc.value).startswith(f"invalid scenario in bad.xlsx: {len(got)} problems")
+    assert str(exc.value).startswith(f"invalid scenario: {len(got)} problems")
 
 
 def test_bad_csv_rows_are_named(tmp_path: Path) -> None:
@@ -512,6 +512,9 @@ def test_plan_workbook_matches_plan(tmp_path: Path, which: str, request: pytest.
     lapse = wb["lapse"]
     assert _dec(_column(lapse, label("lapse_after"))) == s.lapse_after
     assert _dec(_column(lapse, label("lapse_before"))) == s.lapse_before
+    assert _dec(_column(lapse, label("moved"))) == s.moved
+    assert _dec(_column(lapse, label("allocated"))) == s.allocated
+    assert _dec(_column(lapse, label("no_room"))) + _dec(_column(lapse, label("blocked"))) == s.lapse_after
     assert len(_column(lapse, label("pool"))) == len(plan.scenario.table.pool_keys)
     # number formats follow the precision
     decimals = "0" * max(0, -plan.scenario.precision.as_tuple().exponent)  # type: ignore[operator]
@@ -604,7 +607,7 @@ def test_read_scenario_dispatch(tmp_path: Path, rich: reallocate.Scenario) -> No
 
 
 def test_csv_with_and_without_bom_and_semicolons(tmp_path: Path) -> None:
-    rows = "locality{d}program{d}fund{d}allocated{d}capacity\nHội An{d}ntm{d}investment{d}10.5{d}3\n"
+    rows = "Locality{d}program{d}FUND{d} allocated {d}capacity\nHội An{d}ntm{d}investment{d}10.5{d}3\n"
     expected = reallocate.Scenario.from_dict(
         {
             "name": "x",

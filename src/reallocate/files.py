@@ -99,6 +99,13 @@ KNOWN_FUNDS: tuple[str, ...] = ("investment", "recurrent")
 KNOWN_PROGRAMS: tuple[str, ...] = ("ntm", "gnbv", "dtts")
 
 _TABLES: tuple[str, ...] = ("scenario", "lines", "localities", "transfer_costs", "rules")
+_KNOWN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "scenario": ("setting", "value"),
+    "lines": LINE_COLUMNS,
+    "localities": LOCALITY_COLUMNS,
+    "transfer_costs": TRANSFER_COST_COLUMNS,
+    "rules": ("rule", "value"),
+}
 _TARGET_KEYS: tuple[str, ...] = (*LINE_KEYS, "rate")
 #: Excel keeps 15 significant digits of a number.
 EXCEL_DIGITS = 15
@@ -334,7 +341,7 @@ class ScenarioFileError(ScenarioError):
 
     def __init__(self, errors: Sequence[dict[str, Any]], source: str) -> None:
         self.source = source
-        super().__init__(errors, title=f"invalid scenario in {source}")
+        super().__init__(errors, title="invalid scenario")
 
     @property
     def messages(self) -> list[str]:
@@ -463,8 +470,12 @@ def _table(
     title: str,
     rows: Iterable[tuple[int, list[_Cell]]],
     problems: _Problems,
-) -> _Table | None:
-    """Header (first non-empty row) and data rows (empty rows skipped) of one sheet or file."""
+) -> _Table:
+    """Header (first non-empty row) and data rows (empty rows skipped) of one sheet or file.
+
+    Known column names match whatever their case and spacing (``Give only`` is ``give_only``);
+    other names (tags, typos) keep their text."""
+    known = _KNOWN_COLUMNS[name]
     it = iter(rows)
     header = next((r for r in it if any(not _blank(c.value) for c in r[1])), None)
     if header is None:
@@ -476,6 +487,8 @@ def _table(
         if _blank(cell.value):
             continue
         col = _header_name(cell.value)
+        if col not in known and not _ignored(col):
+            col = _nfc(str(cell.value))
         if col in table.columns:
             table.columns[f"\x00{pos}"] = pos  # keeps the place nameable
             problems.add(
@@ -1065,18 +1078,7 @@ def read_excel(path: str | Path) -> Scenario:
         if not p.exists():
             raise FileNotFoundError(2, "No such file or directory", str(p)) from None
         raise ScenarioFileError(
-            [
-                {
-                    "loc": (),
-                    "msg": f"not an Excel .xlsx workbook ({exc})",
-                    "type": "not_a_workbook",
-                    "cell": p.name,
-                    "table": None,
-                    "row": None,
-                    "column": None,
-                }
-            ],
-            p.name,
+            [_file_problem(p.name, f"not an Excel .xlsx workbook ({exc})", "not_a_workbook")], p.name
         ) from None
     try:
         tables: dict[str, _Table] = {}
@@ -1104,9 +1106,8 @@ def read_excel(path: str | Path) -> Scenario:
                 for number, cells in enumerate(ws.iter_rows(), start=1)
             )
             table = _table(key, ws.title, rows, problems)
-            if table is not None:
-                tables[key] = table
-                places.tables[key] = table
+            tables[key] = table
+            places.tables[key] = table
     finally:
         wb.close()
     try:
@@ -1198,10 +1199,8 @@ def read_csv_folder(path: str | Path) -> Scenario:
             )
             continue
         table = _table(name, f.name, _csv_rows(text), problems)
-        if table is not None:
-            table.title = f.name
-            tables[name] = table
-            places.tables[name] = table
+        tables[name] = table
+        places.tables[name] = table
     if problems.items:
         problems.raise_if_any()
     return _build(tables, places, problems, folder.resolve().name, typed=False)
@@ -1223,15 +1222,14 @@ def read_scenario(path: str | Path) -> Scenario:
     if not p.exists():
         raise FileNotFoundError(2, "No such file or directory", str(p))
     hint = " (save old .xls workbooks as .xlsx)" if suffix == ".xls" else ""
-    raise ScenarioError(
-        [
-            {
-                "loc": (),
-                "msg": f"{p.name}: not a scenario file; expected .json, .xlsx or a folder of CSV files{hint}",
-                "type": "unknown_format",
-            }
-        ]
+    raise ScenarioFileError(
+        [_file_problem(p.name, f"not a scenario file; expected .json, .xlsx or a folder of CSV files{hint}")],
+        p.name,
     )
+
+
+def _file_problem(name: str, msg: str, kind: str = "unknown_format") -> dict[str, Any]:
+    return {"loc": (), "msg": msg, "type": kind, "cell": name, "table": None, "row": None, "column": None}
 
 
 # ----------------------------------------------------------------------------- sheet writing
