@@ -371,6 +371,17 @@ def test_header_problems(tmp_path: Path) -> None:
         read_csv_folder(folder)
     assert problems(exc)[0].startswith("lines.csv: missing column capacity (the header, row 1, has:")
     assert problems(exc)[1].startswith("lines.csv:1 capacty: unknown column 'capacty'")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Lines"  # sheet names are case-insensitive; headers too
+    fill(ws, [["Locality", "Program", "Fund", "Allocated", "Capacity", "fund"], ["a", "p", "f", 1, 1, "g", "x"]], 1)
+    wb.save(tmp_path / "dup.xlsx")
+    with pytest.raises(ScenarioFileError) as exc:
+        read_excel(tmp_path / "dup.xlsx")
+    assert problems(exc) == [
+        "Lines!F1: column 'fund' appears twice",
+        "Lines!G2: a value in column 7, which has no header",
+    ]
     (folder / "lines.csv").write_bytes("locality,program,fund,allocated,capacity\nHà,p,f,1,1\n".encode("cp1258"))
     with pytest.raises(ScenarioFileError, match=re.escape("lines.csv:2: not UTF-8 text")):
         read_csv_folder(folder)

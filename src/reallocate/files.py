@@ -399,8 +399,8 @@ class _Places:
             if pos is None:
                 pos = min(t.columns.values(), default=0)
             return f"{t.title}!{get_column_letter(pos + 1)}{row}"
-        name = what if t.name in ("rules", "scenario") and what else column
-        return f"{t.title}:{row}" + (f" {name}" if name else "")
+        name = what if (t.name in ("rules", "scenario") or (column or "").startswith("\x00")) else column
+        return f"{t.title}:{row}" + (f" {name}" if name and not name.startswith("\x00") else "")
 
 
 class _Problems:
@@ -514,7 +514,13 @@ def _table(
             if pos not in named and pos not in flagged and not _blank(cell.value):
                 flagged.add(pos)  # reported once per column
                 table.columns[f"\x00{pos}"] = pos
-                problems.add(name, number, f"\x00{pos}", "a value in a column without a header", kind="no_header")
+                problems.add(
+                    name,
+                    number,
+                    f"\x00{pos}",
+                    f"a value in column {pos + 1}, which has no header",
+                    kind="no_header",
+                )
         table.rows.append(row)
     return table
 
@@ -1296,7 +1302,7 @@ def _excel_cell_value(value: Any, kind: str, decimals: int | None) -> tuple[Any,
         value = value.amount
         kind = "amount"
     if isinstance(value, Decimal):
-        places = _places_of(value) if decimals is None else decimals
+        places = _places_of(value) if decimals is None or kind == "cost" else decimals
         fmt = _amount_format(places, signed=kind == "signed")
         if not _exact_in_excel(value):
             return _plain(value), None, True
@@ -1682,7 +1688,7 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
         ):
             rows.append((key, getattr(s, key), "amount"))
         rows.append(("transfer_count", s.transfer_count, "count"))
-        rows.append(("transfer_cost", s.transfer_cost, "amount"))
+        rows.append(("transfer_cost", s.transfer_cost, "cost"))
         rows.append(("rate_before", s.rate_before, "percent"))
         rows.append(("rate_after", s.rate_after, "percent"))
     e = plan.explain
@@ -1723,7 +1729,9 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
         [
             _Column("key", h("key"), [r[0] for r in srows], excel=False),
             _Column("label", h("item"), [h(r[0]) for r in srows]),
-            _Column("value", h("value"), [r[1] for r in srows], kinds=[r[2] for r in srows], width_cap=90),
+            _Column(
+                "value", h("value"), [r[1] for r in srows], kinds=[r[2] for r in srows], width_cap=90, decimals=dec
+            ),
         ],
     )
 
