@@ -1861,8 +1861,8 @@ def write_excel(plan: Plan, path: str | Path, lang: str = "en") -> Path:
     Sheets: ``summary`` (label, value; rates in percent format), ``lines`` (before and after,
     with the reason and its explanation when the plan has one), ``transfers`` (with the approval
     each needs), ``lapse`` (by pool: allocated, surplus, room, moved, lapse before and after,
-    and what still lapses split into no room / blocked), and ``lapse_by_locality`` when the plan
-    explains itself. Headers are in ``lang`` and frozen; amounts are numbers with thousands
+    and what still lapses split into no room / blocked), and ``lapse_by_locality`` when money
+    still lapses (from the plan's explanation). Headers are in ``lang`` and frozen; amounts are numbers with thousands
     separators and the scenario's decimals. An amount with more than 15 significant digits
     (beyond Excel's precision) is written as text, digit for digit, and the summary says how
     many. A plan without a solution (infeasible, error) gets its status, message and diagnosis.
@@ -1890,8 +1890,8 @@ def write_excel(plan: Plan, path: str | Path, lang: str = "en") -> Path:
 
 def write_csv(plan: Plan, folder: str | Path, lang: str = "en") -> Path:
     """Write ``plan`` as CSV files in ``folder`` (created if needed) and return it: summary.csv
-    (key, label, value), lines.csv, transfers.csv, lapse.csv (by pool) and, when the plan explains
-    itself, lapse_by_locality.csv. UTF-8 with a byte-order mark, so Excel shows Vietnamese names;
+    (key, label, value), lines.csv, transfers.csv, lapse.csv (by pool) and, when money still
+    lapses, lapse_by_locality.csv. UTF-8 with a byte-order mark, so Excel shows Vietnamese names;
     headers in ``lang``; amounts as exact decimal text (no thousands separators); rates as
     fractions."""
     out = Path(folder)
