@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reallocate import Scenario, ScenarioError, solve
-from reallocate.compare import SUMMARY_FIELDS, Comparison, PlanData, compare, load_plan
+from reallocate.comparison import SUMMARY_FIELDS, Comparison, PlanData, compare, load_plan
 from reallocate.datasets import quang_nam_2023
 from reallocate.plan import Plan
 from reallocate.whatif import (

@@ -9,7 +9,8 @@ localities that can absorb more, so that as little money as possible lapses.
 
 from __future__ import annotations
 
-from . import datasets
+from . import datasets, files, whatif
+from .comparison import Comparison, PlanData, compare, load_plan
 from .errors import (
     OptimizationError,
     PlanVerificationError,
@@ -24,10 +25,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SOLVERS",
+    "Comparison",
     "Line",
     "Locality",
     "OptimizationError",
     "Plan",
+    "PlanData",
     "PlanVerificationError",
     "ReallocateError",
     "Rules",
@@ -37,7 +40,11 @@ __all__ = [
     "Summary",
     "TransferCost",
     "__version__",
+    "compare",
     "datasets",
+    "files",
     "load",
+    "load_plan",
     "solve",
+    "whatif",
 ]

@@ -14,13 +14,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import ReallocateError, ScenarioError
+from .labels import LANGS
 from .plan import Plan
 from .report import describe_scenario, text_report
-from .scenario import Scenario, load
+from .scenario import Scenario
 from .solving import SOLVERS, solve
 
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -42,25 +43,51 @@ def _seconds(text: str) -> float:
     return value
 
 
+FORMATS = ("text", "json", "html", "excel", "csv")
+_SUFFIX_FORMAT = {".json": "json", ".html": "html", ".htm": "html", ".xlsx": "excel", ".txt": "text"}
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="reallocate", description="Reallocate public capital so that as little as possible lapses.")
     p.add_argument("--version", action="version", version=f"reallocate {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def lang_option(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--lang", choices=LANGS, default="en", help="labels in English or Vietnamese (default: en)")
+
     def output_options(cmd: argparse.ArgumentParser) -> None:
-        cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-        cmd.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")
+        cmd.add_argument(
+            "--format",
+            choices=FORMATS,
+            help="text, json, html, excel (.xlsx) or csv (a folder); default: from --out's suffix, else text",
+        )
+        cmd.add_argument("--out", metavar="PATH", help="write the output to PATH instead of standard output")
+        lang_option(cmd)
+        cmd.add_argument("--charts", metavar="DIR", help="also write the three charts as PNG files into DIR")
+        cmd.add_argument("--changes", metavar="FILE", help="what-if changes (JSON list) applied to the scenario first")
         cmd.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
         cmd.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds with the best plan")
 
-    s = sub.add_parser("solve", help="solve a scenario JSON file")
-    s.add_argument("file", metavar="FILE", help="scenario JSON file")
+    s = sub.add_parser("solve", help="solve a scenario (JSON file, Excel workbook or folder of CSV files)")
+    s.add_argument("file", metavar="FILE", help="scenario: .json, .xlsx, or a folder with lines.csv")
     output_options(s)
     d = sub.add_parser("demo", help="solve the bundled Quảng Nam 2023 scenario")
     output_options(d)
-    v = sub.add_parser("validate", help="check a scenario JSON file and list every problem")
+    v = sub.add_parser("validate", help="check a scenario file and list every problem")
     v.add_argument("file", metavar="FILE")
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (or of what-if changes)")
+    sc.add_argument("--changes", action="store_true", help="the schema of what-if change lists instead")
+    t = sub.add_parser("template", help="write an empty, documented Excel template to fill in")
+    t.add_argument("file", metavar="FILE.xlsx")
+    lang_option(t)
+    c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
+    c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
+    c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--out", metavar="FILE", help="write the comparison to FILE")
+    c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
+    c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
+    lang_option(c)
     return p
 
 
@@ -70,34 +97,122 @@ def _fail(message: str, code: int) -> int:
 
 
 def _read(path: str) -> Scenario:
-    return load(path)
+    from .files import read_scenario
+
+    return read_scenario(path)
 
 
-def _emit(plan: Plan, fmt: str, out: str | None) -> None:
-    text = plan.to_json() + "\n" if fmt == "json" else text_report(plan)
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() in _SUFFIX_FORMAT:
+            return _SUFFIX_FORMAT[out.suffix.lower()]
+        if out.is_dir() or not out.suffix:
+            return "csv"
+    return "text"
+
+
+def _write_text(text: str, out: str | None, what: str) -> None:
     if out:
         Path(out).write_text(text, encoding="utf-8")
-        print(f"reallocate: wrote {fmt} plan to {out} (status {plan.status})", file=sys.stderr)
+        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
 
 
+def _emit(plan: Plan, fmt: str, out: str | None, lang: str) -> None:
+    if fmt in ("excel", "csv", "html") and not out:
+        raise _UsageError(f"--format {fmt} needs --out (a {'folder' if fmt == 'csv' else 'file'})")
+    what = f"{fmt} plan (status {plan.status})"
+    if fmt == "json":
+        _write_text(plan.to_json() + "\n", out, what)
+    elif fmt == "text":
+        _write_text(text_report(plan), out, what)
+    elif fmt == "html":
+        from .html import write_html
+
+        write_html(plan, out, lang)  # type: ignore[arg-type]
+        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+    elif fmt == "excel":
+        from .files import write_excel
+
+        write_excel(plan, out, lang)  # type: ignore[arg-type]
+        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+    else:
+        from .files import write_csv
+
+        write_csv(plan, out, lang)  # type: ignore[arg-type]
+        print(f"reallocate: wrote {what} to {out}/", file=sys.stderr)
+
+
+class _UsageError(Exception):
+    """Options that do not fit together (exit 2)."""
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .comparison import compare, load_plan
+
+    plans: list[Any] = []
+    for name in args.files:
+        try:
+            plans.append(load_plan(name))
+        except ScenarioError:
+            # not a plan: a scenario to solve (raises with the scenario's own problems if it is neither)
+            plans.append(solve(_read(name), solver=args.solver))
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    try:
+        comparison = compare(*plans, names=names)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    text = comparison.to_json() + "\n" if args.format == "json" else comparison.text(lang=args.lang, top=args.top)
+    if not text.endswith("\n"):
+        text += "\n"
+    _write_text(text, args.out, "comparison")
+    return EXIT_PLAN
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "schema":
-        print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+        if args.changes:
+            from .whatif import changes_schema
+
+            schema = changes_schema()
+        else:
+            schema = Scenario.model_json_schema(by_alias=True)
+        print(json.dumps(schema, indent=2, ensure_ascii=False))
         return EXIT_PLAN
     if args.command == "validate":
         scenario = _read(args.file)
         print(f"{args.file}: {describe_scenario(scenario)}")
         return EXIT_PLAN
+    if args.command == "template":
+        from .files import write_template
+
+        write_template(args.file, args.lang)
+        print(f"reallocate: wrote an empty template to {args.file}", file=sys.stderr)
+        return EXIT_PLAN
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "demo":
         from .datasets import quang_nam_2023
 
         scenario = quang_nam_2023()
     else:
         scenario = _read(args.file)
+    if args.changes:
+        from .whatif import load_changes
+
+        scenario = scenario.with_changes(*load_changes(args.changes))
+    fmt = _format(args)
     plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
-    _emit(plan, args.format, args.out)
+    _emit(plan, fmt, args.out, args.lang)
+    if args.charts and plan.found:
+        from .charts import save_all
+
+        written = save_all(plan, args.charts, args.lang)
+        print(f"reallocate: wrote {len(written)} charts to {args.charts}/", file=sys.stderr)
     if not plan.found:
         print(f"reallocate: no plan ({plan.status}): {plan.message}", file=sys.stderr)
         return EXIT_NO_PLAN
@@ -116,17 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = [f"{head}{exc.title}: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}"]
         lines += [f"  {m}" for m in exc.messages]
         return _fail("\n".join(lines), EXIT_BAD_INPUT)
+    except _UsageError as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as command-line tools do
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PLAN
     except OSError as exc:
         return _fail(f"cannot read or write {exc.filename or ''}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     except ReallocateError as exc:
         return _fail(str(exc), EXIT_NO_PLAN)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_NO_PLAN)
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly, as command-line tools do
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_PLAN
     except Exception as exc:  # an internal bug: say so briefly; REALLOCATE_DEBUG=1 shows the traceback
         if os.environ.get("REALLOCATE_DEBUG"):
             raise
