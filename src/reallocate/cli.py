@@ -129,7 +129,7 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str) -> None:
     if fmt == "json":
         _write_text(plan.to_json() + "\n", out, what)
     elif fmt == "text":
-        _write_text(text_report(plan), out, what)
+        _write_text(text_report(plan, lang), out, what)
     elif fmt == "html":
         from .html import write_html
 

@@ -5,34 +5,64 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+from .labels import amount_text as _amount_text
+from .labels import check_lang, label, percent_text
 from .plan import Plan, records
 from .scenario import LINE_KEYS, Scenario
 
 __all__ = ["amount_text", "describe_scenario", "headline", "pool_table", "text_report"]
 
 
-def amount_text(value: Decimal | int) -> str:
-    """``1047495`` -> ``1,047,495``; decimals keep their digits: ``1234.5`` -> ``1,234.5``."""
-    d = Decimal(value)
-    if d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
-    return f"{d:,}"
+def amount_text(value: Decimal | int, lang: str = "en") -> str:
+    """``1047495`` -> ``1,047,495`` (``1.047.495`` in Vietnamese); decimals keep their digits."""
+    return _amount_text(value, lang)
 
 
-def _pct(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+# section titles of the text report (column headers come from labels.label)
+_TITLES = {
+    "pools": (
+        "Pools ({unit}; money moves only inside a pool: same {by})",
+        "Nhóm điều chuyển ({unit}; vốn chỉ điều chuyển trong cùng nhóm: cùng {by})",
+    ),
+    "transfers": ("Transfers ({unit})", "Điều chuyển ({unit})"),
+    "none": ("(none: no pool has both surplus and room)", "(không có: không nhóm nào vừa có vốn dư vừa có dư địa)"),
+    "moved": ("moved {moved} {unit} in {count} transfers", "điều chuyển {moved} {unit} qua {count} lần"),
+    "cost": ("; transfer cost {cost}", "; chi phí điều chuyển {cost}"),
+    "why": ("Why (lines by reason)", "Lý do (số dòng vốn theo lý do)"),
+    "saves": (
+        "Where ready projects would save the most money (per extra unit of capacity; top {top})",
+        "Nơi dự án sẵn sàng giúp giảm vốn hủy nhiều nhất (mỗi đơn vị khả năng tăng thêm; {top} dòng đầu)",
+    ),
+    "lapses": ("Money that still lapses ({unit}; largest {top})", "Vốn còn nguy cơ hủy ({unit}; {top} nhóm lớn nhất)"),
+    "lapse": ("lapse", "vốn hủy"),
+    "no_plan": ("no plan", "không có phương án"),
+    "gap": (
+        "gap to 100%: {amount} {unit} ({share} of allocation) still lapses",
+        "khoảng cách tới 100%: {amount} {unit} ({share} vốn giao) còn nguy cơ hủy",
+    ),
+    "saves_per_unit": ("saves per unit", "giảm mỗi đơn vị"),
+    "up_to": ("up to", "tối đa"),
+    "line": ("line", "dòng vốn"),
+}
 
 
-def headline(plan: Plan) -> str:
-    """``expected disbursement 57.9% → 63.7% (+143,334 million VND); lapse 1,047,495 → 904,161``"""
+def _title(key: str, lang: str, **values: object) -> str:
+    return _TITLES[key][1 if lang == "vi" else 0].format(**values)
+
+
+def headline(plan: Plan, lang: str = "en") -> str:
+    """``expected disbursement 57.9% → 63.7% (+143,334 million VND); lapse 1,047,495 → 904,161``
+    (``57,9%`` and ``143.334`` in Vietnamese)."""
+    check_lang(lang)
     s = plan.summary
     if s is None:
-        return f"no plan: {plan.status} — {plan.message}"
+        return f"{_title('no_plan', lang)}: {label(plan.status, lang)} — {plan.message}"
     unit = plan.scenario.unit
     gain = s.absorbable_after - s.absorbable_before
     return (
-        f"expected disbursement {_pct(s.rate_before)} → {_pct(s.rate_after)} "
-        f"(+{amount_text(gain)} {unit}); lapse {amount_text(s.lapse_before)} → {amount_text(s.lapse_after)} {unit}"
+        f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
+        f"(+{amount_text(gain, lang)} {unit}); {_title('lapse', lang)} {amount_text(s.lapse_before, lang)} → "
+        f"{amount_text(s.lapse_after, lang)} {unit}"
     )
 
 
@@ -47,7 +77,7 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
 
 
-def pool_table(plan: Plan) -> list[list[str]]:
+def pool_table(plan: Plan, lang: str = "en") -> list[list[str]]:
     """Per pool: allocated, surplus, room, moved, lapse before and after."""
     scenario = plan.scenario
     attrs = scenario.rules.pool_by
@@ -64,12 +94,12 @@ def pool_table(plan: Plan) -> list[list[str]]:
         rows.append(
             [
                 " / ".join(x for x in key if x) or "(all lines)",
-                amount_text(a["allocated"]),
-                amount_text(a["surplus"]),
-                amount_text(a["room"]),
-                amount_text(a["moved"]),
-                amount_text(a["allocated"] - a["absorbable_before"]),
-                amount_text(a["allocated"] - a["absorbable_after"]),
+                amount_text(a["allocated"], lang),
+                amount_text(a["surplus"], lang),
+                amount_text(a["room"], lang),
+                amount_text(a["moved"], lang),
+                amount_text(a["allocated"] - a["absorbable_before"], lang),
+                amount_text(a["allocated"] - a["absorbable_after"], lang),
             ]
         )
     return rows
@@ -81,28 +111,41 @@ def _side(labels: dict[str, str], key: list[str], other: list[str]) -> str:
     return labels.get(key[0], key[0]) + (f" ({' / '.join(differ)})" if differ else "")
 
 
-def text_report(plan: Plan) -> str:
-    """The whole plan as text: status, headline, pools, transfers."""
+def text_report(plan: Plan, lang: str = "en") -> str:
+    """The whole plan as text (English or Vietnamese): status, headline, pools, transfers, why."""
+    check_lang(lang)
     sc = plan.scenario
-    out = [f"{sc.name} — {plan.status} ({plan.solver})", ""]
+    out = [f"{sc.name} — {label(plan.status, lang)} ({plan.solver})", ""]
     if plan.summary is None:
-        out.append(f"no plan: {plan.status}")
-        out += _diagnosis_text(plan)
-        if not _diagnosis_text(plan):
+        out.append(f"{_title('no_plan', lang)}: {label(plan.status, lang)}")
+        out += _diagnosis_text(plan, lang)
+        if not _diagnosis_text(plan, lang):
             out.append(plan.message)
         return "\n".join(out) + "\n"
     s = plan.summary
-    out.append(headline(plan))
+    out.append(headline(plan, lang))
     if plan.explain is not None and plan.explain.gap.get("text"):
-        out.append(plan.explain.gap["text"])
-    cost = f"; transfer cost {amount_text(s.transfer_cost)}" if sc.transfer_costs else ""
-    out.append(f"moved {amount_text(s.moved)} {sc.unit} in {s.transfer_count} transfers{cost}")
+        gap = plan.explain.gap
+        out.append(
+            gap["text"]
+            if lang == "en"
+            else _title(
+                "gap",
+                lang,
+                amount=amount_text(gap["amount"], lang),
+                unit=sc.unit,
+                share=percent_text(gap["share"], lang),
+            )
+        )
+    cost = _title("cost", lang, cost=amount_text(s.transfer_cost, lang)) if s.transfer_cost else ""
+    out.append(_title("moved", lang, moved=amount_text(s.moved, lang), unit=sc.unit, count=s.transfer_count) + cost)
     if plan.status != "optimal":
         out.append(f"note: {plan.message}")
-    out += ["", f"Pools ({sc.unit}; money moves only inside a pool: same {', '.join(sc.rules.pool_by) or 'nothing'})"]
+    by = ", ".join(label(a, lang).lower() for a in sc.rules.pool_by) or "-"
+    out += ["", _title("pools", lang, unit=sc.unit, by=by)]
     out += _table(
-        ["pool", "allocated", "surplus", "room", "moved", "lapse before", "lapse after"],
-        pool_table(plan),
+        [label(k, lang) for k in ("pool", "allocated", "surplus", "room", "moved", "lapse_before", "lapse_after")],
+        pool_table(plan, lang),
         right={1, 2, 3, 4, 5, 6},
     )
     labels = sc.locality_labels()
@@ -114,66 +157,69 @@ def text_report(plan: Plan) -> str:
         src = [rec[f"from_{k}"] for k in LINE_KEYS]
         dst = [rec[f"to_{k}"] for k in LINE_KEYS]
         common = [a for a, b in zip(src[1:], dst[1:], strict=True) if a == b and a]
-        row = [" / ".join(common), _side(labels, src, dst), _side(labels, dst, src), amount_text(rec["amount"])]
+        row = [" / ".join(common), _side(labels, src, dst), _side(labels, dst, src), amount_text(rec["amount"], lang)]
         if has_cost:
-            row.append(amount_text(rec["cost"]))
+            row.append(amount_text(rec["cost"], lang))
         if show_approval:
-            row.append(str(rec["approval"]).replace("_", " "))
+            row.append(label(str(rec["approval"]), lang))
         rows.append(row)
-    out += ["", f"Transfers ({sc.unit})"]
-    header = ["pool", "from", "to", "amount"] + (["cost"] if has_cost else []) + (["approval"] if show_approval else [])
+    out += ["", _title("transfers", lang, unit=sc.unit)]
+    keys = ["pool", "from", "to", "amount"] + (["cost"] if has_cost else []) + (["approval"] if show_approval else [])
+    header = [label(k, lang) for k in keys]
     if rows:
         out += _table(header, rows, right={3, 4} if has_cost else {3})
     else:
-        out.append("(none: no pool has both surplus and room)")
-    out += _explain_text(plan)
+        out.append(_title("none", lang))
+    out += _explain_text(plan, lang)
     return "\n".join(out) + "\n"
 
 
-def _explain_text(plan: Plan, top: int = 10) -> list[str]:
+def _explain_text(plan: Plan, lang: str = "en", top: int = 10) -> list[str]:
     """Reasons in short, where ready projects would save the most, and the lapse by pool/locality."""
     e = plan.explain
     if e is None or e.lines.empty:
         return []
     sc = plan.scenario
     labels = sc.locality_labels()
-    out = ["", "Why (lines by reason)"]
+    out = ["", _title("why", lang)]
     counts = e.lines["reason"].value_counts()
     out += [f"  {n:>5}  {str(code).replace('_', ' ')}" for code, n in counts.items()]
     ranked = e.ranked.head(top)
     if not ranked.empty:
-        out += ["", f"Where ready projects would save the most money (per extra unit of capacity; top {top})"]
+        out += ["", _title("saves", lang, top=top)]
         rows = [
             [
                 labels.get(r["locality"], r["locality"]),
                 " / ".join(x for x in (r["program"], r["fund"], r["component"]) if x),
                 f"{r['capacity_value']:g}",
-                amount_text(r["up_to"]),
+                amount_text(r["up_to"], lang),
             ]
             for r in records(ranked)
         ]
-        out += _table(["locality", "line", "saves per unit", "up to"], rows, right={2, 3})
+        head = [label("locality", lang), _title("line", lang), _title("saves_per_unit", lang), _title("up_to", lang)]
+        out += _table(head, rows, right={2, 3})
     lapse = e.lapse.head(top)
     if not lapse.empty:
-        out += ["", f"Money that still lapses ({sc.unit}; largest {top})"]
+        out += ["", _title("lapses", lang, unit=sc.unit, top=top)]
         rows = [
             [
                 r["pool"],
                 r["name"],
-                amount_text(r["lapse"]),
-                amount_text(r["no_room"]),
-                amount_text(r["blocked"]),
+                amount_text(r["lapse"], lang),
+                amount_text(r["no_room"], lang),
+                amount_text(r["blocked"], lang),
                 r["blocked_by"],
             ]
             for r in records(lapse)
         ]
-        out += _table(["pool", "locality", "lapse", "no room in pool", "blocked", "blocked by"], rows, right={2, 3, 4})
+        head = [label(k, lang) for k in ("pool", "locality", "lapse", "no_room", "blocked", "blocked_by")]
+        out += _table(head, rows, right={2, 3, 4})
     if e.notes:
         out += ["", *("note: " + n for n in e.notes)]
     return out
 
 
-def _diagnosis_text(plan: Plan) -> list[str]:
+def _diagnosis_text(plan: Plan, lang: str = "en") -> list[str]:
     e = plan.explain
     if e is None or not e.diagnosis:
         return []
@@ -182,8 +228,8 @@ def _diagnosis_text(plan: Plan) -> list[str]:
         out.append(d["text"])
         for line in d["closest_lines"]:
             out.append(
-                f"  - {line['label']}: +{amount_text(line['add_capacity'])} capacity "
-                f"(lapses {amount_text(line['lapse_left'])} of capacity {amount_text(line['capacity'])})"
+                f"  - {line['label']}: +{amount_text(line['add_capacity'], lang)} capacity "
+                f"(lapses {amount_text(line['lapse_left'], lang)} of capacity {amount_text(line['capacity'], lang)})"
             )
     conflict = e.diagnosis.get("conflict") or []
     if conflict:
