@@ -55,6 +55,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "none": ("(none)", "(không có)"),
     "points": ("pts", "điểm %"),
     "in_transfers": ("in {n} transfers", "qua {n} lần điều chuyển"),
+    "in_transfer": ("in {n} transfer", "qua {n} lần điều chuyển"),
     "absent": ("-", "-"),
 }
 
@@ -506,7 +507,7 @@ def _headline(plan: PlanData, lang: str) -> str:
     return (
         f"{percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
         f"({label('lapse', lang).lower()} {amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)}; "
-        f"{moved} {_word('in_transfers', lang, n=s.transfer_count)})"
+        f"{moved} {_word('in_transfer' if s.transfer_count == 1 else 'in_transfers', lang, n=s.transfer_count)})"
         f" — {plan.name}"
     )
 
