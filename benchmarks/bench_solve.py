@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reallocate
+from reallocate.backend import highs_model
 from reallocate.formulation import Formulation, Program
 from reallocate.report import text_report
 from synthetic import synthetic_scenario
@@ -35,18 +36,7 @@ def _floor_solve(program: Program) -> tuple[float, np.ndarray]:
     began = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = program.num_cols, program.num_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = program.cost, program.lower, program.upper
-    lp.row_lower_ = np.where(program.row_sense == -1, -inf, program.row_rhs)
-    lp.row_upper_ = np.where(program.row_sense == 1, inf, program.row_rhs)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
-        program.row_start,
-        program.col_index,
-        program.value,
-    )
+    lp = highs_model(program)
     if program.is_mip:
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in program.integer.tolist()

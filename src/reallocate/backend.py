@@ -92,6 +92,27 @@ def _pulp_status(model_status: Any, has_point: bool) -> tuple[int, int]:
     return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
 
 
+def highs_model(program: Program, cost: np.ndarray | None = None) -> Any:
+    """The program as one ``highspy.HighsLp`` (row-wise matrix, continuous columns): the bulk
+    hand-off used by the PuLP adapter, the conflict finder and the benchmark's floor."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    model = highspy.HighsLp()
+    model.num_col_ = program.num_cols
+    model.num_row_ = program.num_rows
+    model.col_cost_ = program.cost if cost is None else cost
+    model.col_lower_ = program.lower
+    model.col_upper_ = program.upper
+    model.row_lower_ = np.where(program.row_sense == -1, -inf, program.row_rhs)
+    model.row_upper_ = np.where(program.row_sense == 1, inf, program.row_rhs)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.start_ = program.row_start
+    model.a_matrix_.index_ = program.col_index
+    model.a_matrix_.value_ = program.value
+    return model
+
+
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's in-process HiGHS solver with a bulk model hand-off.
 
@@ -126,21 +147,9 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         self.createAndConfigureSolver(lp)
         h = lp.solverModel
         prog = self.program
-        inf = highspy.kHighsInf
-        model = highspy.HighsLp()
-        model.num_col_ = prog.num_cols
-        model.num_row_ = prog.num_rows
         # as PuLP's own adapter does: a maximisation is handed to HiGHS as "minimise -objective"
         obj_mult = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        model.col_cost_ = obj_mult * prog.cost
-        model.col_lower_ = prog.lower
-        model.col_upper_ = prog.upper
-        model.row_lower_ = np.where(prog.row_sense == -1, -inf, prog.row_rhs)
-        model.row_upper_ = np.where(prog.row_sense == 1, inf, prog.row_rhs)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        model.a_matrix_.start_ = prog.row_start
-        model.a_matrix_.index_ = prog.col_index
-        model.a_matrix_.value_ = prog.value
+        model = highs_model(prog, obj_mult * prog.cost)
         if prog.is_mip and self.mip:
             model.integrality_ = [
                 highspy.HighsVarType.kInteger if is_int else highspy.HighsVarType.kContinuous
@@ -212,17 +221,7 @@ def irreducible_conflict(program: Program) -> tuple[list[int], list[int]] | None
     _silence_highs_banner()
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = program.num_cols, program.num_rows
-    model.col_cost_, model.col_lower_, model.col_upper_ = program.cost, program.lower, program.upper
-    model.row_lower_ = np.where(program.row_sense == -1, -inf, program.row_rhs)
-    model.row_upper_ = np.where(program.row_sense == 1, inf, program.row_rhs)
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.start_ = program.row_start
-    model.a_matrix_.index_ = program.col_index
-    model.a_matrix_.value_ = program.value
-    h.passModel(model)
+    h.passModel(highs_model(program))
     # the "irreducible" strategy deletes rows and bounds until what is left is minimal
     h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
     h.run()
