@@ -575,3 +575,31 @@ def test_capacity_prices_with_targets_match_finite_differences_where_linear(s: S
     assert plan.explain is not None
     value = float(plan.explain.shadow_prices["capacity_value"].iloc[i])
     assert Decimal(repr(value)) == gain_up
+
+
+def test_target_duals_weigh_received_money_by_one_minus_rate_and_given_money_by_rate() -> None:
+    # The explain LP's target row is (1 - r) received + r given >= ...; with a dual y on it, one more
+    # unit of room is worth 1 - (1 - r) y and one more unit of surplus 0 - r y (docs/model.md).
+    from reallocate.explain import explain_plan
+    from reallocate.formulation import Formulation
+
+    s = scenario(
+        line("d", 100, 0, program="A"),
+        line("r", 0, 150, program="A"),
+        line("b", 0, 150, program="B"),
+        rules={"pool_by": ["fund"], "targets": [{"program": "A", "rate": 0.6}]},
+    )
+    plan = solve(s)
+    form = Formulation(s)
+    program = form.explain_program()
+    duals = np.zeros(program.num_rows)
+    (start,) = [start for kind, start, _, _ in program.row_groups if kind == "target"]
+    duals[start] = -0.5  # a ">=" row of a maximisation: dual <= 0
+    change = np.array([int(c) for c in plan.lines["change"]], dtype=np.int64)
+    prices = explain_plan(s, form, change, program, duals).shadow_prices
+    rate, y = 0.6, -0.5
+    assert prices["capacity_value"].iloc[1] == pytest.approx(1 - (1 - rate) * y)  # r: room in A
+    assert prices["capacity_value"].iloc[2] == pytest.approx(1.0)  # b: not covered by the target
+    surplus_value = -rate * y
+    assert prices["capacity_value"].iloc[0] == pytest.approx(1 - y - surplus_value)  # d: its own lapse and less surplus
+    assert prices["allocation_value"].iloc[0] == pytest.approx(surplus_value + rate * y)

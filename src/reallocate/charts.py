@@ -39,7 +39,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from .errors import OptimizationError
-from .labels import amount_text, check_lang, label, percent_text
+from .labels import amount_text, check_lang, label, percent_text, phrase
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -63,38 +63,9 @@ _GAIN, _LOSS = "#2e7d32", "#b3261e"
 _NO_ROOM, _BLOCKED, _MARK = "#e08a2c", "#7b3fa0", "#333333"
 _GREY = "#555555"
 
-# texts that labels.py does not have (yet): (en, vi)
-_TEXTS: dict[str, tuple[str, str]] = {
-    "axis_absorbable": ("Expected disbursement", "Dự kiến giải ngân"),
-    "axis_lapse": ("Still lapses", "Vẫn có nguy cơ hủy"),
-    "lapse_before_mark": ("Lapse before the moves", "Vốn có nguy cơ hủy trước điều chuyển"),
-    "from_axis": ("From (gives)", "Từ (chuyển đi)"),
-    "to_axis": ("To (receives)", "Đến (nhận)"),
-    "total_given": ("Total given", "Tổng chuyển đi"),
-    "total_received": ("Total received", "Tổng nhận"),
-    "all_pools": ("all pools added up", "cộng tất cả các nhóm"),
-    "transfers_n": ("transfers", "lần điều chuyển"),
-    "moved_n": ("moved", "đã điều chuyển"),
-    "no_transfers": ("No transfers", "Không có điều chuyển"),
-    "no_lapse": (
-        "Nothing lapses: every line is expected to disburse all it holds",
-        "Không còn vốn có nguy cơ hủy: mọi dòng vốn dự kiến giải ngân hết",
-    ),
-    "of_allocation": ("of allocation", "so với vốn giao"),
-    "largest_of": ("the largest {shown} of {total}", "{shown} mục lớn nhất trong {total}"),
-    "localities_n": ("localities", "địa phương"),
-    "pools_n": ("pools", "nhóm"),
-    "givers_n": ("givers", "nơi chuyển đi"),
-    "receivers_n": ("receivers", "nơi nhận"),
-    "no_plan": ("no plan to chart", "không có phương án để vẽ biểu đồ"),
-}
-
 
 def _t(key: str, lang: str) -> str:
-    pair = _TEXTS.get(key)
-    if pair is None:
-        return label(key, lang)
-    return pair[1] if lang == "vi" else pair[0]
+    return phrase("chart", key, lang)
 
 
 def _s(text: object) -> str:

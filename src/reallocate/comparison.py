@@ -27,8 +27,8 @@ import pandas as pd
 
 from ._json import dumps
 from .errors import ScenarioError
-from .labels import amount_text, check_lang, label, percent_text
-from .plan import LINE_COLUMNS, TRANSFER_COLUMNS, Plan, Summary, approval, records
+from .labels import amount_text, check_lang, label, percent_text, phrase
+from .plan import LINE_AMOUNT_COLUMNS, LINE_COLUMNS, TRANSFER_COLUMNS, Plan, Summary, approval, records
 from .scenario import LINE_KEYS
 
 __all__ = ["LINE_FIELDS", "SUMMARY_FIELDS", "Comparison", "PlanData", "compare", "load_plan"]
@@ -39,30 +39,13 @@ SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Summary))
 LINE_FIELDS: tuple[str, ...] = ("allocated", "capacity", "final", "absorbable_after")
 
 _AMOUNT_SUMMARY = {f for f in SUMMARY_FIELDS if f not in ("transfer_count", "rate_before", "rate_after")}
-_LINE_AMOUNTS = LINE_COLUMNS[len(LINE_KEYS) :]
 _TRANSFER_AMOUNTS = ("amount", "unit_cost", "cost")
 _FROM = tuple(f"from_{k}" for k in LINE_KEYS)
 _TO = tuple(f"to_{k}" for k in LINE_KEYS)
 
-# words of the comparison text that labels.py does not have (en, vi)
-_WORDS: dict[str, tuple[str, str]] = {
-    "title": ("Comparison of {n} plans ({unit})", "So sánh {n} phương án ({unit})"),
-    "no_plan": ("no plan", "không có phương án"),
-    "vs": ("vs", "so với"),
-    "changed_lines": ("Lines that changed: {n} of {total}", "Dòng vốn thay đổi: {n} trên {total}"),
-    "changed_transfers": ("Transfers that changed: {n} of {total}", "Điều chuyển thay đổi: {n} trên {total}"),
-    "more": ("... and {n} more", "... và {n} dòng khác"),
-    "none": ("(none)", "(không có)"),
-    "points": ("pts", "điểm %"),
-    "in_transfers": ("in {n} transfers", "qua {n} lần điều chuyển"),
-    "in_transfer": ("in {n} transfer", "qua {n} lần điều chuyển"),
-    "absent": ("-", "-"),
-}
-
 
 def _word(key: str, lang: str, **kw: Any) -> str:
-    en, vi = _WORDS[key]
-    return (vi if lang == "vi" else en).format(**kw)
+    return phrase("compare", key, lang, **kw)
 
 
 # ------------------------------------------------------------------------------------ plan data
@@ -138,7 +121,7 @@ class PlanData:
             message=str(data.get("message", "")),
             solver=str(data.get("solver", "")),
             summary=None if summary is None else _summary(summary),
-            lines=_frame(data["lines"], "lines", LINE_COLUMNS, _LINE_AMOUNTS),
+            lines=_frame(data["lines"], "lines", LINE_COLUMNS, LINE_AMOUNT_COLUMNS),
             transfers=_frame(data["transfers"], "transfers", TRANSFER_COLUMNS, _TRANSFER_AMOUNTS),
             explain=data.get("explain"),
         )

@@ -200,7 +200,7 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
     p = t.pool
     given, received = f.given, f.received
     surplus, room = t.surplus, t.room
-    has_ceiling = np.array([ln.ceiling is not None for ln in sc.lines], dtype=bool)
+    has_ceiling = t.has_ceiling
     code = np.full(t.size, "balanced", dtype=object)
     donor = surplus > 0
     recipient = room > 0
@@ -326,10 +326,7 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     surplus_value = np.where(
         f.R[pool] == 0, 0.0, np.maximum(0.0, pool_dual[pool] - loss_dual[loc] + gain_dual[loc] - target_give)
     )
-    has_ceiling = np.array([ln.ceiling is not None for ln in sc.lines], dtype=bool)
-    ceiling_units = np.array(
-        [int(ln.ceiling / sc.precision) if ln.ceiling is not None else 0 for ln in sc.lines], dtype=np.int64
-    )
+    has_ceiling, ceiling_units = t.has_ceiling, t.ceiling
     can_receive = ~(t.frozen | t.give_only) & (~has_ceiling | (t.capacity < ceiling_units))
     can_give = ~(t.frozen | t.receive_only)
     lapsing = t.allocated > t.capacity

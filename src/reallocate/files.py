@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ScenarioError, format_location
-from .labels import amount_text, check_lang, label
-from .plan import Plan, records
-from .scenario import LINE_KEYS, Limit, Scenario, Target, load
+from .labels import amount_text, check_lang, phrase
+from .plan import LINE_AMOUNT_COLUMNS, Plan, records
+from .scenario import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS, Limit, Scenario, Target, load
 
 __all__ = [
     "KNOWN_FUNDS",
@@ -58,22 +58,9 @@ __all__ = [
 ]
 
 #: Columns of the ``lines`` table, in template order; the first five of :data:`LINE_REQUIRED` must exist.
-LINE_COLUMNS: tuple[str, ...] = (
-    "locality",
-    "program",
-    "fund",
-    "component",
-    "allocated",
-    "disbursed",
-    "capacity",
-    "floor",
-    "ceiling",
-    "frozen",
-    "give_only",
-    "receive_only",
-)
+LINE_COLUMNS: tuple[str, ...] = (*LINE_KEYS, *AMOUNT_FIELDS, *LINE_FLAGS)
 LINE_REQUIRED: tuple[str, ...] = ("locality", "program", "fund", "allocated", "capacity")
-FLAGS: tuple[str, ...] = ("frozen", "give_only", "receive_only")
+FLAGS: tuple[str, ...] = LINE_FLAGS
 _LINE_AMOUNTS: tuple[str, ...] = ("allocated", "disbursed", "capacity", "floor", "ceiling")
 #: Columns of the ``localities`` table; any other column becomes a tag.
 LOCALITY_COLUMNS: tuple[str, ...] = ("id", "name", "weight", "max_loss", "max_gain")
@@ -119,43 +106,10 @@ _CANONICAL_INT = re.compile(r"-?(0|[1-9]\d*)")
 _REFERENCE = re.compile(r"\b(lines|localities|transfer_costs)\[(\d+)\]|\brules\.targets\[(\d+)\]")
 
 # ------------------------------------------------------------------------------------- labels
-# Labels that reallocate.labels does not have (yet); same shape: key -> (English, Vietnamese).
-_EXTRA_LABELS: dict[str, tuple[str, str]] = {
-    "message": ("Message", "Thông báo"),
-    "solver": ("Solver", "Bộ giải"),
-    "gap": ("Gap to 100%", "Khoảng cách đến 100%"),
-    "diagnosis": ("Diagnosis", "Chẩn đoán"),
-    "conflict": ("Conflicting rule", "Quy tắc xung đột"),
-    "note": ("Note", "Ghi chú"),
-    "item": ("Item", "Nội dung"),
-    "value": ("Value", "Giá trị"),
-    "key": ("Key", "Mã mục"),
-    "id": ("Id", "Mã"),
-    "weight": ("Weight", "Trọng số"),
-    "max_loss": ("Max loss", "Mức giảm tối đa"),
-    "max_gain": ("Max gain", "Mức tăng tối đa"),
-    "frozen": ("Frozen", "Giữ nguyên"),
-    "give_only": ("Give only", "Chỉ cho đi"),
-    "receive_only": ("Receive only", "Chỉ nhận"),
-    "rule": ("Rule", "Quy tắc"),
-    "setting": ("Setting", "Thiết lập"),
-    "precision": ("Precision", "Độ chính xác"),
-    "transfer_costs": ("Transfer costs", "Chi phí điều chuyển"),
-    "lapse_by_locality": ("Lapse by pool and locality", "Vốn hủy theo nhóm và địa phương"),
-    "guide": ("Guide", "Hướng dẫn"),
-    "sheet": ("Sheet", "Trang"),
-    "column": ("Column", "Cột"),
-    "meaning": ("Meaning", "Ý nghĩa"),
-}
 
 
 def _label(key: str, lang: str) -> str:
-    """``labels.label`` when it knows ``key``, else the labels of this module."""
-    text = label(key, lang)
-    if text == key and key in _EXTRA_LABELS:
-        en, vi = _EXTRA_LABELS[key]
-        return vi if lang == "vi" else en
-    return text
+    return phrase("files", key, lang)
 
 
 def _pair(en: str, vi: str, lang: str) -> str:
@@ -1745,17 +1699,7 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
         _Column("fund", h("fund"), [r["fund"] for r in recs]),
         _Column("component", h("component"), [r["component"] or None for r in recs]),
     ]
-    for key in (
-        "allocated",
-        "disbursed",
-        "capacity",
-        "surplus",
-        "room",
-        "final",
-        "change",
-        "absorbable_before",
-        "absorbable_after",
-    ):
+    for key in LINE_AMOUNT_COLUMNS:
         line_cols.append(amounts(key, [r[key] for r in recs], "signed" if key == "change" else "amount"))
     if explain_lines is not None:
         line_cols.append(_Column("reason", h("reason"), explain_lines["reason"].tolist()))

@@ -193,12 +193,12 @@ class _Builder:
         )
 
 
-def apportion(total: int, caps: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+def apportion(total: int, caps: np.ndarray) -> np.ndarray:
     """Split ``total`` whole units among lines in proportion to ``caps`` (largest remainder).
 
     Every share is floor or ceil of ``cap * total / sum(caps)``, never above its cap, and the
-    shares sum to ``total`` exactly. Ties in the remainder go to the earlier line (or the earlier
-    position in ``order``). Exact integer arithmetic, also beyond int64.
+    shares sum to ``total`` exactly. Ties in the remainder go to the earlier line. Exact integer
+    arithmetic, also beyond int64.
     """
     caps_obj = [int(c) for c in caps]
     whole = sum(caps_obj)
@@ -209,8 +209,7 @@ def apportion(total: int, caps: np.ndarray, order: np.ndarray | None = None) -> 
     shares = [c * total // whole for c in caps_obj]
     rema = [c * total % whole for c in caps_obj]
     left = total - sum(shares)
-    idx = range(len(caps_obj)) if order is None else [int(i) for i in order]
-    rank = sorted(idx, key=lambda i: -rema[i])  # stable: earlier first among equal remainders
+    rank = sorted(range(len(caps_obj)), key=lambda i: -rema[i])  # stable: earlier first among equal remainders
     for i in rank[:left]:
         shares[i] += 1
     return np.array(shares, dtype=np.int64)
@@ -558,7 +557,7 @@ class Formulation:
     def target_shortfalls(self) -> list[tuple[int, np.ndarray, Decimal, Decimal]]:
         """(target number, lines covered, rate, units it lacks before any move) for every target."""
         t = self.scenario.table
-        absorbable = np.minimum(t.allocated, t.capacity)
+        absorbable = t.absorbable
         out = []
         for k, covered, rate in self.goals:
             allocated = int(np.sum(t.allocated[covered], dtype=object))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .charts import KINDS, plot, png_bytes, pool_names
 from .explain import REASONS
-from .labels import amount_text, check_lang, label, percent_text
+from .labels import REASONS_VI, amount_text, check_lang, label, percent_text, phrase
 from .plan import records
 from .scenario import LINE_KEYS
 
@@ -38,80 +38,6 @@ MAX_TABLE_ROWS = 2000
 #: Chart resolution in the report (dots per inch).
 CHART_DPI = 110
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "report": ("Reallocation plan", "Phương án điều chuyển vốn"),
-    "no_plan": ("No plan", "Không có phương án"),
-    "solver": ("solver", "bộ giải"),
-    "charts": ("Charts", "Biểu đồ"),
-    "no_charts": (
-        "No charts: there is no plan to draw. The diagnosis below says what it would take.",
-        "Không có biểu đồ: không có phương án để vẽ. Phần chẩn đoán dưới đây cho biết cần gì để có phương án.",
-    ),
-    "no_transfers": ("No transfers: {message}", "Không có điều chuyển: {message}"),
-    "no_lapse": (
-        "Nothing lapses: every line is expected to disburse all it holds.",
-        "Không còn vốn có nguy cơ hủy: mọi dòng vốn dự kiến giải ngân hết.",
-    ),
-    "shown_first": (
-        "Showing the first {shown} of {total} rows; the JSON output has them all.",
-        "Hiển thị {shown} dòng đầu trong {total} dòng; tệp JSON có đầy đủ.",
-    ),
-    "gap_none": (
-        "Gap to 100%: none — every line is expected to disburse all it holds.",
-        "Khoảng cách đến 100%: không còn — mọi dòng vốn dự kiến giải ngân hết.",
-    ),
-    "gap": (
-        "Gap to 100%: {amount} {unit} ({share} of allocation) still lapses — {no_room} has no room anywhere "
-        "in its pool, {blocked} is blocked by a rule; most in {pool} ({pool_lapse}) and at {locality} "
-        "({locality_lapse}).",
-        "Khoảng cách đến 100%: {amount} {unit} ({share} vốn giao) vẫn có nguy cơ bị hủy — {no_room} không còn "
-        "dư địa trong nhóm, {blocked} bị quy định chặn; nhiều nhất ở nhóm {pool} ({pool_lapse}) và tại "
-        "{locality} ({locality_lapse}).",
-    ),
-    "headline_lapse": ("lapse", "vốn có nguy cơ hủy"),
-    "message": ("Message", "Thông báo"),
-    "lapse_detail": ("Lapse by pool and locality", "Vốn có nguy cơ hủy theo nhóm và địa phương"),
-    "diagnosis": ("What it would take", "Cần gì để có phương án"),
-    "target_short": (
-        "Target {selector} ({rate}) is short by {missing} {unit}: it needs {missing} {unit} more absorptive "
-        "capacity on lines that still lapse{reduction}.",
-        "Mục tiêu {selector} ({rate}) còn thiếu {missing} {unit}: cần thêm {missing} {unit} khả năng giải ngân "
-        "ở các dòng vốn vẫn có nguy cơ hủy{reduction}.",
-    ),
-    "or_less_allocation": (
-        " (or {amount} {unit} less allocation on them)",
-        " (hoặc giảm {amount} {unit} vốn giao ở đó)",
-    ),
-    "lapse_left": ("Still lapses", "Vẫn có nguy cơ hủy"),
-    "add_capacity": ("Capacity to add", "Khả năng giải ngân cần thêm"),
-    "closest_lines": ("Closest lines", "Các dòng vốn gần nhất"),
-    "line": ("Line", "Dòng vốn"),
-    "conflict": ("The smallest set of rules that conflict", "Tập quy tắc nhỏ nhất mâu thuẫn nhau"),
-    "notes": ("Notes", "Ghi chú"),
-    "made_by": ("made by reallocate {version}", "tạo bởi reallocate {version}"),
-    "all_lines": ("all lines", "tất cả các dòng"),
-}
-
-#: Reasons in Vietnamese (English: :data:`reallocate.explain.REASONS`).
-_REASONS_VI = {
-    "received_all_room": "nhận đủ dư địa",
-    "received_share": "nhận một phần dư địa: nhóm đã hết vốn dư",
-    "gave_all_surplus": "chuyển đi toàn bộ vốn dư",
-    "kept_surplus": "giữ lại một phần vốn dư: nhóm đã hết dư địa",
-    "no_room_in_pool": "có vốn dư nhưng trong nhóm không còn dư địa",
-    "no_surplus_in_pool": "có dư địa nhưng trong nhóm không có vốn dư",
-    "held_by_locality_limit": "bị giới hạn của địa phương (max_loss / max_gain) giữ lại",
-    "held_by_min_transfer": "bị mức điều chuyển tối thiểu (min_transfer) giữ lại",
-    "held_by_max_transfers": "bị số lần điều chuyển tối đa (max_transfers_per_line) giữ lại",
-    "held_by_rules": "bị các quy tắc của nhóm giữ lại",
-    "held_by_flags": "bị các dòng được đánh dấu (frozen, give_only, receive_only) giữ lại",
-    "held_by_floor": "phải giữ mức tối thiểu (hợp đồng đã ký) cao hơn khả năng giải ngân",
-    "held_by_ceiling": "đã chạm mức tối đa: còn có thể giải ngân thêm",
-    "frozen": "bị khóa: không chuyển đi, không nhận",
-    "give_only": "chỉ được chuyển đi: có dư địa nhưng không nhận",
-    "receive_only": "chỉ được nhận: có vốn dư nhưng không chuyển đi",
-    "balanced": "giữ đúng mức có thể giải ngân",
-}
 
 _CSS = """
 :root { --ink: #1d2430; --muted: #5b6473; --line: #d9dee5; --head: #eef2f7; --accent: #1f5fa8; }
@@ -148,10 +74,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 
 
 def _t(key: str, lang: str) -> str:
-    pair = _TEXTS.get(key)
-    if pair is None:
-        return label(key, lang)
-    return pair[1] if lang == "vi" else pair[0]
+    return phrase("html", key, lang)
 
 
 def _e(text: object) -> str:
@@ -235,7 +158,7 @@ def _table(
 
 def _reason(code: str, lang: str) -> str:
     if lang == "vi":
-        return _REASONS_VI.get(code, code)
+        return REASONS_VI.get(code, code)
     return REASONS.get(code, code)
 
 
@@ -276,10 +199,10 @@ def _why_vi(code: str, rec: dict[str, Decimal], floor: Decimal) -> str:
     if code == "give_only":
         return f"có thể giải ngân thêm {a(room)} nhưng chỉ được chuyển đi (give_only)"
     if code.startswith("held_by_") and surplus > 0:
-        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)}: {_REASONS_VI.get(code, code)}"
+        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)}: {REASONS_VI.get(code, code)}"
     if code.startswith("held_by_") and room > 0:
-        return f"nhận {a(received)} trong số dư địa {a(room)}: {_REASONS_VI.get(code, code)}"
-    return _REASONS_VI.get(code, code)
+        return f"nhận {a(received)} trong số dư địa {a(room)}: {REASONS_VI.get(code, code)}"
+    return REASONS_VI.get(code, code)
 
 
 def _line_name(scenario: Scenario, i: int, lang: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["LANGS", "Lang", "amount_text", "check_lang", "label", "percent_text"]
+__all__ = ["LANGS", "REASONS_VI", "Lang", "amount_text", "check_lang", "label", "percent_text", "phrase"]
 
 Lang = Literal["en", "vi"]
 LANGS: tuple[str, ...] = ("en", "vi")
@@ -83,6 +83,188 @@ _LABELS: dict[str, tuple[str, str]] = {
     "chart_lapse": ("Money that still lapses, by pool", "Vốn còn nguy cơ hủy theo nhóm"),
     "headline": ("expected disbursement", "tỷ lệ giải ngân dự kiến"),
 }
+
+
+# Phrases of the charts, the HTML report, the workbooks, comparisons and the text report, by area:
+# area -> key -> (English, Vietnamese); ``{name}`` fields are filled in by :func:`phrase`.
+_PHRASES: dict[str, dict[str, tuple[str, str]]] = {
+    "chart": {
+        "axis_absorbable": ("Expected disbursement", "Dự kiến giải ngân"),
+        "axis_lapse": ("Still lapses", "Vẫn có nguy cơ hủy"),
+        "lapse_before_mark": ("Lapse before the moves", "Vốn có nguy cơ hủy trước điều chuyển"),
+        "from_axis": ("From (gives)", "Từ (chuyển đi)"),
+        "to_axis": ("To (receives)", "Đến (nhận)"),
+        "total_given": ("Total given", "Tổng chuyển đi"),
+        "total_received": ("Total received", "Tổng nhận"),
+        "all_pools": ("all pools added up", "cộng tất cả các nhóm"),
+        "transfers_n": ("transfers", "lần điều chuyển"),
+        "moved_n": ("moved", "đã điều chuyển"),
+        "no_transfers": ("No transfers", "Không có điều chuyển"),
+        "no_lapse": (
+            "Nothing lapses: every line is expected to disburse all it holds",
+            "Không còn vốn có nguy cơ hủy: mọi dòng vốn dự kiến giải ngân hết",
+        ),
+        "of_allocation": ("of allocation", "so với vốn giao"),
+        "largest_of": ("the largest {shown} of {total}", "{shown} mục lớn nhất trong {total}"),
+        "localities_n": ("localities", "địa phương"),
+        "pools_n": ("pools", "nhóm"),
+        "givers_n": ("givers", "nơi chuyển đi"),
+        "receivers_n": ("receivers", "nơi nhận"),
+        "no_plan": ("no plan to chart", "không có phương án để vẽ biểu đồ"),
+    },
+    "html": {
+        "report": ("Reallocation plan", "Phương án điều chuyển vốn"),
+        "no_plan": ("No plan", "Không có phương án"),
+        "solver": ("solver", "bộ giải"),
+        "charts": ("Charts", "Biểu đồ"),
+        "no_charts": (
+            "No charts: there is no plan to draw. The diagnosis below says what it would take.",
+            "Không có biểu đồ: không có phương án để vẽ. Phần chẩn đoán dưới đây cho biết cần gì để có phương án.",
+        ),
+        "no_transfers": ("No transfers: {message}", "Không có điều chuyển: {message}"),
+        "no_lapse": (
+            "Nothing lapses: every line is expected to disburse all it holds.",
+            "Không còn vốn có nguy cơ hủy: mọi dòng vốn dự kiến giải ngân hết.",
+        ),
+        "shown_first": (
+            "Showing the first {shown} of {total} rows; the JSON output has them all.",
+            "Hiển thị {shown} dòng đầu trong {total} dòng; tệp JSON có đầy đủ.",
+        ),
+        "gap_none": (
+            "Gap to 100%: none — every line is expected to disburse all it holds.",
+            "Khoảng cách đến 100%: không còn — mọi dòng vốn dự kiến giải ngân hết.",
+        ),
+        "gap": (
+            "Gap to 100%: {amount} {unit} ({share} of allocation) still lapses — {no_room} has no room anywhere "
+            "in its pool, {blocked} is blocked by a rule; most in {pool} ({pool_lapse}) and at {locality} "
+            "({locality_lapse}).",
+            "Khoảng cách đến 100%: {amount} {unit} ({share} vốn giao) vẫn có nguy cơ bị hủy — {no_room} không còn "
+            "dư địa trong nhóm, {blocked} bị quy định chặn; nhiều nhất ở nhóm {pool} ({pool_lapse}) và tại "
+            "{locality} ({locality_lapse}).",
+        ),
+        "headline_lapse": ("lapse", "vốn có nguy cơ hủy"),
+        "message": ("Message", "Thông báo"),
+        "lapse_detail": ("Lapse by pool and locality", "Vốn có nguy cơ hủy theo nhóm và địa phương"),
+        "diagnosis": ("What it would take", "Cần gì để có phương án"),
+        "target_short": (
+            "Target {selector} ({rate}) is short by {missing} {unit}: it needs {missing} {unit} more absorptive "
+            "capacity on lines that still lapse{reduction}.",
+            "Mục tiêu {selector} ({rate}) còn thiếu {missing} {unit}: cần thêm {missing} {unit} khả năng giải ngân "
+            "ở các dòng vốn vẫn có nguy cơ hủy{reduction}.",
+        ),
+        "or_less_allocation": (
+            " (or {amount} {unit} less allocation on them)",
+            " (hoặc giảm {amount} {unit} vốn giao ở đó)",
+        ),
+        "lapse_left": ("Still lapses", "Vẫn có nguy cơ hủy"),
+        "add_capacity": ("Capacity to add", "Khả năng giải ngân cần thêm"),
+        "closest_lines": ("Closest lines", "Các dòng vốn gần nhất"),
+        "line": ("Line", "Dòng vốn"),
+        "conflict": ("The smallest set of rules that conflict", "Tập quy tắc nhỏ nhất mâu thuẫn nhau"),
+        "notes": ("Notes", "Ghi chú"),
+        "made_by": ("made by reallocate {version}", "tạo bởi reallocate {version}"),
+        "all_lines": ("all lines", "tất cả các dòng"),
+    },
+    "files": {
+        "message": ("Message", "Thông báo"),
+        "solver": ("Solver", "Bộ giải"),
+        "gap": ("Gap to 100%", "Khoảng cách đến 100%"),
+        "diagnosis": ("Diagnosis", "Chẩn đoán"),
+        "conflict": ("Conflicting rule", "Quy tắc xung đột"),
+        "note": ("Note", "Ghi chú"),
+        "item": ("Item", "Nội dung"),
+        "value": ("Value", "Giá trị"),
+        "key": ("Key", "Mã mục"),
+        "id": ("Id", "Mã"),
+        "weight": ("Weight", "Trọng số"),
+        "max_loss": ("Max loss", "Mức giảm tối đa"),
+        "max_gain": ("Max gain", "Mức tăng tối đa"),
+        "frozen": ("Frozen", "Giữ nguyên"),
+        "give_only": ("Give only", "Chỉ cho đi"),
+        "receive_only": ("Receive only", "Chỉ nhận"),
+        "rule": ("Rule", "Quy tắc"),
+        "setting": ("Setting", "Thiết lập"),
+        "precision": ("Precision", "Độ chính xác"),
+        "transfer_costs": ("Transfer costs", "Chi phí điều chuyển"),
+        "lapse_by_locality": ("Lapse by pool and locality", "Vốn hủy theo nhóm và địa phương"),
+        "guide": ("Guide", "Hướng dẫn"),
+        "sheet": ("Sheet", "Trang"),
+        "column": ("Column", "Cột"),
+        "meaning": ("Meaning", "Ý nghĩa"),
+    },
+    "compare": {
+        "title": ("Comparison of {n} plans ({unit})", "So sánh {n} phương án ({unit})"),
+        "no_plan": ("no plan", "không có phương án"),
+        "vs": ("vs", "so với"),
+        "changed_lines": ("Lines that changed: {n} of {total}", "Dòng vốn thay đổi: {n} trên {total}"),
+        "changed_transfers": ("Transfers that changed: {n} of {total}", "Điều chuyển thay đổi: {n} trên {total}"),
+        "more": ("... and {n} more", "... và {n} dòng khác"),
+        "none": ("(none)", "(không có)"),
+        "points": ("pts", "điểm %"),
+        "in_transfers": ("in {n} transfers", "qua {n} lần điều chuyển"),
+        "in_transfer": ("in {n} transfer", "qua {n} lần điều chuyển"),
+        "absent": ("-", "-"),
+    },
+    "report": {
+        "pools": (
+            "Pools ({unit}; money moves only inside a pool: same {by})",
+            "Nhóm điều chuyển ({unit}; vốn chỉ điều chuyển trong cùng nhóm: cùng {by})",
+        ),
+        "transfers": ("Transfers ({unit})", "Điều chuyển ({unit})"),
+        "none": ("(none: no pool has both surplus and room)", "(không có: không nhóm nào vừa có vốn dư vừa có dư địa)"),
+        "moved": ("moved {moved} {unit} in {count} transfers", "điều chuyển {moved} {unit} qua {count} lần"),
+        "cost": ("; transfer cost {cost}", "; chi phí điều chuyển {cost}"),
+        "why": ("Why (lines by reason)", "Lý do (số dòng vốn theo lý do)"),
+        "saves": (
+            "Where ready projects would save the most money (per extra unit of capacity; top {top})",
+            "Nơi dự án sẵn sàng giúp giảm vốn hủy nhiều nhất (mỗi đơn vị khả năng tăng thêm; {top} dòng đầu)",
+        ),
+        "lapses": (
+            "Money that still lapses ({unit}; largest {top})",
+            "Vốn còn nguy cơ hủy ({unit}; {top} nhóm lớn nhất)",
+        ),
+        "lapse": ("lapse", "vốn hủy"),
+        "no_plan": ("no plan", "không có phương án"),
+        "gap": (
+            "gap to 100%: {amount} {unit} ({share} of allocation) still lapses",
+            "khoảng cách tới 100%: {amount} {unit} ({share} vốn giao) còn nguy cơ hủy",
+        ),
+        "saves_per_unit": ("saves per unit", "giảm mỗi đơn vị"),
+        "up_to": ("up to", "tối đa"),
+        "line": ("line", "dòng vốn"),
+    },
+}
+
+#: The reasons of ``reallocate.explain.REASONS`` in Vietnamese.
+REASONS_VI: dict[str, str] = {
+    "received_all_room": "nhận đủ dư địa",
+    "received_share": "nhận một phần dư địa: nhóm đã hết vốn dư",
+    "gave_all_surplus": "chuyển đi toàn bộ vốn dư",
+    "kept_surplus": "giữ lại một phần vốn dư: nhóm đã hết dư địa",
+    "no_room_in_pool": "có vốn dư nhưng trong nhóm không còn dư địa",
+    "no_surplus_in_pool": "có dư địa nhưng trong nhóm không có vốn dư",
+    "held_by_locality_limit": "bị giới hạn của địa phương (max_loss / max_gain) giữ lại",
+    "held_by_min_transfer": "bị mức điều chuyển tối thiểu (min_transfer) giữ lại",
+    "held_by_max_transfers": "bị số lần điều chuyển tối đa (max_transfers_per_line) giữ lại",
+    "held_by_rules": "bị các quy tắc của nhóm giữ lại",
+    "held_by_flags": "bị các dòng được đánh dấu (frozen, give_only, receive_only) giữ lại",
+    "held_by_floor": "phải giữ mức tối thiểu (hợp đồng đã ký) cao hơn khả năng giải ngân",
+    "held_by_ceiling": "đã chạm mức tối đa: còn có thể giải ngân thêm",
+    "frozen": "bị khóa: không chuyển đi, không nhận",
+    "give_only": "chỉ được chuyển đi: có dư địa nhưng không nhận",
+    "receive_only": "chỉ được nhận: có vốn dư nhưng không chuyển đi",
+    "balanced": "giữ đúng mức có thể giải ngân",
+}
+
+
+def phrase(area: str, key: str, lang: str = "en", **values: object) -> str:
+    """A phrase of ``area`` ("chart", "html", "files", "compare", "report") in ``lang``, its
+    ``{name}`` fields filled from ``values``; a key the area lacks falls back to :func:`label`."""
+    pair = _PHRASES[area].get(key)
+    if pair is None:
+        return label(key, lang)
+    text = pair[1] if check_lang(lang) == "vi" else pair[0]
+    return text.format(**values) if values else text
 
 
 def check_lang(lang: str) -> Lang:

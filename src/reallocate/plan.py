@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .explain import Explanation
     from .formulation import Formulation
 
-__all__ = ["LINE_COLUMNS", "PLAN_STATUSES", "TRANSFER_COLUMNS", "Plan", "StageReport", "Summary"]
+__all__ = ["LINE_AMOUNT_COLUMNS", "LINE_COLUMNS", "PLAN_STATUSES", "TRANSFER_COLUMNS", "Plan", "StageReport", "Summary"]
 
 #: Statuses a plan can have. Only "optimal" and "time_limit" carry a plan.
 PLAN_STATUSES = ("optimal", "time_limit", "infeasible", "error")
@@ -83,7 +83,8 @@ def unit_costs(scenario: Scenario) -> Callable[[tuple[str, ...], tuple[str, ...]
     return cost
 
 
-_AMOUNT_LINE_COLUMNS = LINE_COLUMNS[4:]
+#: The amount columns of ``plan.lines`` (every column after the line keys).
+LINE_AMOUNT_COLUMNS = LINE_COLUMNS[len(LINE_KEYS) :]
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ class Plan:
         signed = np.where(form.is_recipient, moves.amount, -moves.amount)
         change[form.line] = signed
         final = t.allocated + change
-        before = np.minimum(t.allocated, t.capacity)
+        before = t.absorbable
         after = np.minimum(final, t.capacity)
 
         columns: dict[str, Any] = {k: [getattr(line, k) for line in scenario.lines] for k in LINE_KEYS}

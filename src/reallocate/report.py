@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from .labels import amount_text as _amount_text
-from .labels import check_lang, label, percent_text
+from .labels import check_lang, label, percent_text, phrase
 from .plan import Plan, records
 from .scenario import LINE_KEYS, Scenario
 
@@ -18,36 +18,8 @@ def amount_text(value: Decimal | int, lang: str = "en") -> str:
     return _amount_text(value, lang)
 
 
-# section titles of the text report (column headers come from labels.label)
-_TITLES = {
-    "pools": (
-        "Pools ({unit}; money moves only inside a pool: same {by})",
-        "Nhóm điều chuyển ({unit}; vốn chỉ điều chuyển trong cùng nhóm: cùng {by})",
-    ),
-    "transfers": ("Transfers ({unit})", "Điều chuyển ({unit})"),
-    "none": ("(none: no pool has both surplus and room)", "(không có: không nhóm nào vừa có vốn dư vừa có dư địa)"),
-    "moved": ("moved {moved} {unit} in {count} transfers", "điều chuyển {moved} {unit} qua {count} lần"),
-    "cost": ("; transfer cost {cost}", "; chi phí điều chuyển {cost}"),
-    "why": ("Why (lines by reason)", "Lý do (số dòng vốn theo lý do)"),
-    "saves": (
-        "Where ready projects would save the most money (per extra unit of capacity; top {top})",
-        "Nơi dự án sẵn sàng giúp giảm vốn hủy nhiều nhất (mỗi đơn vị khả năng tăng thêm; {top} dòng đầu)",
-    ),
-    "lapses": ("Money that still lapses ({unit}; largest {top})", "Vốn còn nguy cơ hủy ({unit}; {top} nhóm lớn nhất)"),
-    "lapse": ("lapse", "vốn hủy"),
-    "no_plan": ("no plan", "không có phương án"),
-    "gap": (
-        "gap to 100%: {amount} {unit} ({share} of allocation) still lapses",
-        "khoảng cách tới 100%: {amount} {unit} ({share} vốn giao) còn nguy cơ hủy",
-    ),
-    "saves_per_unit": ("saves per unit", "giảm mỗi đơn vị"),
-    "up_to": ("up to", "tối đa"),
-    "line": ("line", "dòng vốn"),
-}
-
-
 def _title(key: str, lang: str, **values: object) -> str:
-    return _TITLES[key][1 if lang == "vi" else 0].format(**values)
+    return phrase("report", key, lang, **values)
 
 
 def headline(plan: Plan, lang: str = "en") -> str:

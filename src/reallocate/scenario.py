@@ -52,6 +52,8 @@ __all__ = [
 #: The attributes that identify a line, in order. ``pool_by`` may name any of them.
 LINE_KEYS: tuple[str, ...] = ("locality", "program", "fund", "component")
 AMOUNT_FIELDS: tuple[str, ...] = ("allocated", "disbursed", "capacity", "floor", "ceiling")
+#: A line's flags: at most one of them is true.
+LINE_FLAGS: tuple[str, ...] = ("frozen", "give_only", "receive_only")
 
 # Integer units must stay exact in int64 sums; 2**62 leaves head-room for sums of two totals.
 _MAX_UNITS = 2**62
@@ -238,6 +240,8 @@ class LineTable:
     frozen: np.ndarray  # bool: neither gives nor receives
     give_only: np.ndarray  # bool: never receives
     receive_only: np.ndarray  # bool: never gives
+    has_ceiling: np.ndarray  # bool: the line has a ceiling
+    ceiling: np.ndarray  # its ceiling in units (0 where it has none)
 
     @property
     def size(self) -> int:
@@ -414,7 +418,7 @@ class Scenario(BaseModel):
             lines,
             "lines",
             ("locality", "program", "fund", "allocated", "capacity"),
-            {*LINE_KEYS, *AMOUNT_FIELDS, "frozen", "give_only", "receive_only"},
+            {*LINE_KEYS, *AMOUNT_FIELDS, *LINE_FLAGS},
             errors,
             tags=False,
         )
@@ -699,7 +703,7 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
 
     # Flags: at most one per line.
     for i, line in lines:
-        flags = [f for f in ("frozen", "give_only", "receive_only") if getattr(line, f)]
+        flags = [f for f in LINE_FLAGS if getattr(line, f)]
         if len(flags) > 1:
             issues.append(
                 _issue(
@@ -851,10 +855,7 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
     if issues or parts.rules is None or precision is None:
         return issues, None
     localities = [loc for _, loc in parts.localities] if parts.localities is not None else None
-    line_flags = {
-        f: np.array([getattr(line, f) for _, line in lines], dtype=bool)
-        for f in ("frozen", "give_only", "receive_only")
-    }
+    line_flags = {f: np.array([getattr(line, f) for _, line in lines], dtype=bool) for f in LINE_FLAGS}
     table = _build_table(
         keys,
         localities,
@@ -914,6 +915,8 @@ def _build_table(
         frozen=flags["frozen"],
         give_only=flags["give_only"],
         receive_only=flags["receive_only"],
+        has_ceiling=has_ceiling,
+        ceiling=np.where(has_ceiling, ceiling, 0),
     )
 
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import ScenarioError
-from .scenario import LINE_KEYS, Number, Rate, Rules, _parse_json
+from .scenario import LINE_FLAGS, LINE_KEYS, Number, Rate, Rules, _parse_json
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -71,7 +71,7 @@ Values = str | tuple[str, ...]
 #: The amount fields of a line that ``set_line`` may set.
 AmountField = Literal["allocated", "disbursed", "capacity", "floor", "ceiling"]
 Flag = Literal["frozen", "give_only", "receive_only", "none"]
-_FLAGS = ("frozen", "give_only", "receive_only")
+_FLAGS = LINE_FLAGS
 
 
 # ------------------------------------------------------------------------------------ selectors
