@@ -1,230 +1,133 @@
-"""Scenario: the typed input of a reallocation (pydantic v2), and its exact integer view.
+"""Scenario: the typed input of a reallocation, and its exact integer view.
 
 The JSON form of ``Scenario`` is a public contract (see README). Amounts are decimals in the
-scenario's ``unit``; every amount must be an exact multiple of ``precision``. After validation the
-scenario also carries a ``LineTable``: the same lines as numpy integer arrays counted in units
-of ``precision``, which is what the optimiser works on.
+scenario's ``unit``; every amount must be an exact multiple of ``precision``. The envelope (name,
+unit, precision, localities, rules, transfer costs) is validated by pydantic; the lines, which may
+number a million, are validated column by column (:mod:`reallocate.lines`) and kept as arrays
+counted in whole units of ``precision``. The scenario also carries a ``LineTable``: what the
+optimiser needs per line (surplus, room, pool, locality, weight), derived once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     ModelWrapValidatorHandler,
     PrivateAttr,
-    StrictBool,
     TypeAdapter,
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
+from ._decode import JSONError, parse_scenario_json
 from .errors import ScenarioError
+from .lines import (
+    LINE_FIELDS,
+    MAX_UNITS,
+    Line,
+    LineColumns,
+    Lines,
+    check_lines,
+    check_relations,
+    fmt,
+    issue,
+    to_decimal,
+)
+from .rules import (
+    AMOUNT_FIELDS,
+    LINE_FLAGS,
+    LINE_KEYS,
+    Amount,
+    Limit,
+    Locality,
+    Number,
+    PoolAttribute,
+    Rate,
+    Rules,
+    Share,
+    Target,
+    TransferCost,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "AMOUNT_FIELDS",
+    "LINE_FLAGS",
     "LINE_KEYS",
     "Amount",
+    "Limit",
     "Line",
     "LineTable",
+    "Lines",
     "Locality",
+    "Number",
+    "PoolAttribute",
+    "Rate",
     "Rules",
     "Scenario",
+    "Share",
+    "Target",
     "TransferCost",
     "load",
 ]
 
-#: The attributes that identify a line, in order. ``pool_by`` may name any of them.
-LINE_KEYS: tuple[str, ...] = ("locality", "program", "fund", "component")
-AMOUNT_FIELDS: tuple[str, ...] = ("allocated", "disbursed", "capacity", "floor", "ceiling")
-#: A line's flags: at most one of them is true.
-LINE_FLAGS: tuple[str, ...] = ("frozen", "give_only", "receive_only")
 
-# Integer units must stay exact in int64 sums; 2**62 leaves head-room for sums of two totals.
-_MAX_UNITS = 2**62
-_EXACT = Context(prec=80)
+class _LinesField:
+    """The ``lines`` field: a ``Lines`` object inside, a JSON array of ``Line`` outside.
 
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-"""A money amount: a finite decimal >= 0, given as a JSON number or string."""
+    The scenario's own validator turns whatever was given into ``Lines`` first (it needs the
+    precision); this field only accepts the result, and writes lines back as a list of dicts.
+    """
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        rows = handler.generate_schema(list[Line])
 
-def _not_bool(value: Any) -> Any:
-    # JSON true/false are not numbers; pydantic would read them as 1.0 / 0.0
-    if isinstance(value, bool):
-        raise PydanticCustomError("float_type", "Input should be a number, not a boolean")
-    return value
+        def accept(value: Any) -> Lines:
+            if isinstance(value, Lines):
+                return value
+            raise PydanticCustomError("lines_type", "lines should be checked by the scenario")
 
+        def dump(value: Lines, info: core_schema.SerializationInfo) -> Any:
+            rows_out = value.to_rows(exclude_none=bool(info.exclude_none))
+            return rows_out if info.mode == "python" else [_json_row(r) for r in rows_out]
 
-# constraints before the validator, so the JSON Schema says minimum / maximum
-Number = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_not_bool)]
-"""A finite number >= 0 (weights, costs)."""
-
-Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_not_bool)]
-"""A fraction in [0, 1] (disbursement rates, shares)."""
-
-PoolAttribute = Literal["locality", "program", "fund", "component"]
-Share = Literal["proportional", "priority"]
-
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+        return core_schema.no_info_plain_validator_function(
+            accept,
+            json_schema_input_schema=rows,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                dump, info_arg=True, return_schema=core_schema.list_schema(core_schema.dict_schema())
+            ),
+        )
 
 
-class Limit(BaseModel):
-    """A limit on what a locality may lose or gain in one review: an ``amount``, or a ``share`` of
-    the locality's total allocation (e.g. ``{"share": 0.3}``: at most 30%). Exactly one of them."""
-
-    model_config = _STRICT
-
-    amount: Amount | None = None
-    share: Rate | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Limit:
-        if (self.amount is None) == (self.share is None):
-            raise ValueError("give exactly one of 'amount' or 'share'")
-        return self
-
-
-class Locality(BaseModel):
-    """A unit that holds allocation lines (district, commune, province...)."""
-
-    model_config = _STRICT
-
-    id: str = Field(min_length=1, pattern=r"\S", description="Identifier used by lines and transfer costs.")
-    name: str | None = Field(default=None, description="Display name, e.g. 'Nam Trà My'.")
-    weight: Number = Field(
-        default=1.0,
-        description="Priority weight: with 'priority' rules, higher weight receives first and gives last.",
-    )
-    tags: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="Free attributes, e.g. {'mountainous': true}."
-    )
-    max_loss: Limit | None = Field(default=None, description="Overrides rules.max_loss for this locality.")
-    max_gain: Limit | None = Field(default=None, description="Overrides rules.max_gain for this locality.")
-
-    @property
-    def label(self) -> str:
-        """The name when there is one, else the id."""
-        return self.name or self.id
-
-
-class Line(BaseModel):
-    """One allocation: (locality, program, fund, component) with its amounts."""
-
-    model_config = _STRICT
-
-    locality: str = Field(min_length=1, pattern=r"\S")
-    program: str = Field(min_length=1, pattern=r"\S")
-    fund: str = Field(min_length=1, pattern=r"\S", description="e.g. 'investment' or 'recurrent'.")
-    component: str = Field(default="", description="Optional sub-line (project, component).")
-    allocated: Amount = Field(description="Current plan amount.")
-    disbursed: Amount = Field(default=Decimal(0), description="Already paid out; never moves.")
-    capacity: Amount = Field(description="What the line can disburse by the deadline if funded.")
-    floor: Amount | None = Field(
-        default=None, description="Least the line must keep (signed contracts); defaults to disbursed."
-    )
-    ceiling: Amount | None = Field(default=None, description="Most the line may hold after the moves.")
-    frozen: StrictBool = Field(default=False, description="Neither gives nor receives.")
-    give_only: StrictBool = Field(default=False, description="May give its surplus, never receives.")
-    receive_only: StrictBool = Field(default=False, description="May receive up to its room, never gives.")
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.locality, self.program, self.fund, self.component)
-
-
-class Target(BaseModel):
-    """A disbursement-rate target for the lines matching every attribute given (e.g. a program)."""
-
-    model_config = _STRICT
-
-    rate: Rate = Field(
-        description="Expected disbursement (absorbable / what the matching lines hold after the moves) must reach this."
-    )
-    locality: str | None = None
-    program: str | None = None
-    fund: str | None = None
-    component: str | None = None
-
-    @property
-    def selector(self) -> dict[str, str]:
-        return {k: v for k in LINE_KEYS if (v := getattr(self, k)) is not None}
-
-    def label(self) -> str:
-        sel = self.selector
-        return "all lines" if not sel else ", ".join(f"{k} {v}" for k, v in sel.items())
-
-
-class Rules(BaseModel):
-    """How money may move and how it is shared."""
-
-    model_config = _STRICT
-
-    pool_by: tuple[PoolAttribute, ...] = Field(
-        default=("program", "fund"),
-        description="Money moves only between lines equal on these attributes.",
-    )
-    recipients: Share = Field(
-        default="proportional",
-        description="When room exceeds surplus: 'proportional' (same share of room) or 'priority' "
-        "(highest locality weight first).",
-    )
-    donors: Share = Field(
-        default="proportional",
-        description="When surplus exceeds room: 'proportional' (same share of surplus) or 'priority' "
-        "(lowest locality weight gives first).",
-    )
-    min_transfer: Amount = Field(default=Decimal(0), description="Every transfer is 0 or at least this amount.")
-    move_costs: dict[PoolAttribute, Number] = Field(
-        default_factory=dict,
-        description="Cost per unit moved for each attribute a move changes, e.g. {'program': 5, 'locality': 1}; "
-        "added to transfer_costs.",
-    )
-    max_loss: Limit | None = Field(default=None, description="Most any locality may lose (net, over all its lines).")
-    max_gain: Limit | None = Field(default=None, description="Most any locality may gain (net, over all its lines).")
-    max_transfers_per_line: Annotated[int, Field(ge=1, strict=True)] | None = Field(
-        default=None, description="Each line takes part in at most this many transfers."
-    )
-    target_rate: Rate | None = Field(
-        default=None, description="Expected disbursement of all lines must reach this rate (e.g. 1.0 for 100%)."
-    )
-    targets: tuple[Target, ...] = Field(
-        default=(), description="Rates that the lines matching each selector must reach, e.g. per program."
-    )
-
-
-class TransferCost(BaseModel):
-    """Cost per unit moved from one locality to another (default 0 for pairs not listed)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    from_: str = Field(alias="from", min_length=1)
-    to: str = Field(min_length=1)
-    cost: Number = Field(description="Cost per unit moved (in the scenario unit).")
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
 
 
 @dataclass(frozen=True, eq=False)
 class LineTable:
-    """The scenario's lines as arrays, amounts in integer units of ``precision``.
+    """What the optimiser needs per line, as arrays; amounts in integer units of ``precision``.
 
     ``surplus`` and ``room`` follow DOMAIN.md: surplus = allocated - max(capacity, floor) and
     room = min(capacity, ceiling) - allocated, each clipped at 0. A line never has both.
     """
 
+    lines: Lines
     allocated: np.ndarray
     disbursed: np.ndarray
     capacity: np.ndarray
@@ -236,7 +139,6 @@ class LineTable:
     locality: np.ndarray  # locality index of each line
     locality_ids: list[str]
     weight: np.ndarray  # locality weight of each line
-    keys: list[tuple[str, str, str, str]]  # (locality, program, fund, component) of each line
     frozen: np.ndarray  # bool: neither gives nor receives
     give_only: np.ndarray  # bool: never receives
     receive_only: np.ndarray  # bool: never gives
@@ -252,25 +154,14 @@ class LineTable:
         """What each line is expected to disburse with its current allocation."""
         return np.minimum(self.allocated, self.capacity)
 
+    @property
+    def keys(self) -> list[tuple[str, str, str, str]]:
+        """(locality, program, fund, component) of each line (one tuple per line: for reports of
+        modest size; the optimiser works on codes)."""
+        return self.lines.keys()
 
-def _issue(loc: tuple[str | int, ...], kind: str, message: str, value: Any) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError(kind, "{message}", {"message": message}),
-        loc=loc,
-        input=value,
-    )
-
-
-def _units(value: Decimal, precision: Decimal) -> int | None:
-    """``value / precision`` as an int, or None when it is not a whole number of units."""
-    q = _EXACT.divide(value, precision)
-    if q != q.to_integral_value(context=_EXACT):
-        return None
-    return int(q)
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    def key(self, i: int) -> tuple[str, str, str, str]:
+        return self.lines.key(i)
 
 
 class Scenario(BaseModel):
@@ -281,6 +172,8 @@ class Scenario(BaseModel):
     ([`from_frames`][reallocate.Scenario.from_frames]) or
     directly from Python objects. Invalid input raises pydantic's ``ValidationError`` (or
     [`ScenarioError`][reallocate.ScenarioError] from the helpers), listing every problem with its path.
+    ``lines`` is a [`Lines`][reallocate.lines.Lines] object: columns of whole units, and a
+    sequence of ``Line`` for convenience.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
@@ -298,7 +191,9 @@ class Scenario(BaseModel):
     )
     # "at least one line" is a cross-field check (pydantic's min_length would also fire when every
     # line is invalid, hiding the real problems); the schema still says minItems 1.
-    lines: tuple[Line, ...] = Field(description="Allocation lines; at least one.", json_schema_extra={"minItems": 1})
+    lines: Annotated[Lines, _LinesField] = Field(
+        description="Allocation lines; at least one.", json_schema_extra={"minItems": 1}
+    )
     rules: Rules = Field(default_factory=Rules)
     transfer_costs: tuple[TransferCost, ...] | None = Field(
         default=None, description="Optional cost per unit moved between localities."
@@ -316,24 +211,54 @@ class Scenario(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _check(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
-        """Field checks (pydantic) and cross-field checks (ours), all reported together.
+        """Field checks (pydantic, and the line columns) and cross-field checks (ours), all
+        reported together.
 
         When some fields are invalid, the cross-field checks still run on every part that is valid
         on its own (each line, locality, rule), so one bad amount never hides a duplicate line.
         """
+        if isinstance(data, Scenario) or not isinstance(data, Mapping):
+            return handler(data)
+        precision = _valid_precision(data.get("precision", Decimal(1)))
+        line_issues: list[InitErrorDetails] = []
+        partial: Lines | None = None
+        positions = np.zeros(0, dtype=np.int64)
+        key_values: dict[str, list[str]] | None = None
+        n_rows = -1
+        raw_lines = data.get("lines")
+        if "lines" in data and not isinstance(raw_lines, Lines):
+            found = check_lines(raw_lines, precision)
+            line_issues, partial, positions, n_rows = found.issues, found.partial, found.positions, found.n_rows
+            key_values = found.key_values
+            data = {**data, "lines": found.lines if found.lines is not None else _NO_LINES}
+        elif isinstance(raw_lines, Lines):
+            if precision is not None and raw_lines.precision != precision:
+                found = check_lines(raw_lines.to_rows(), precision)
+                line_issues, partial, positions = found.issues, found.partial, found.positions
+                data = {**data, "lines": found.lines if found.lines is not None else _NO_LINES}
+            else:
+                line_issues = check_relations(raw_lines) + _duplicate_issues(raw_lines)
+                partial, positions = raw_lines, np.arange(len(raw_lines))
+                if line_issues:
+                    data = {**data, "lines": _NO_LINES}
+            n_rows = len(raw_lines)
         try:
             model = handler(data)
         except ValidationError as exc:
             field_errors = exc.errors(include_url=False)
             bad = {tuple(e["loc"][:3]) for e in field_errors}
-            parts = _Parts.from_raw(data)
+            parts = _Parts.from_raw(data, partial, positions, n_rows, key_values)
             extra = _cross_checks(parts, bad)[0] if parts is not None else []
-            if not extra:
-                raise
             raise ValidationError.from_exception_data(
-                cls.__name__, [*(_reissue(e) for e in field_errors), *extra]
+                cls.__name__, [*(_reissue(e) for e in field_errors), *line_issues, *extra]
             ) from None
-        issues, table = _cross_checks(_Parts.from_model(model), set())
+        if line_issues:
+            parts = _Parts.from_model(model, partial, positions, n_rows, key_values)
+            extra = _cross_checks(parts, set())[0]
+            raise ValidationError.from_exception_data(cls.__name__, [*line_issues, *extra])
+        issues, table = _cross_checks(
+            _Parts.from_model(model, model.lines, np.arange(len(model.lines)), -1, None), set()
+        )
         if issues:
             raise ValidationError.from_exception_data(cls.__name__, issues)
         assert table is not None
@@ -343,7 +268,7 @@ class Scenario(BaseModel):
     # ------------------------------------------------------------------------------ accessors
     @property
     def table(self) -> LineTable:
-        """The lines as integer arrays (units of ``precision``); built once at validation."""
+        """What the optimiser needs per line, as integer arrays; built once at validation."""
         assert self._table is not None  # set by the validator
         return self._table
 
@@ -356,7 +281,7 @@ class Scenario(BaseModel):
 
     def to_amount(self, units: int) -> Decimal:
         """Integer units -> exact decimal amount in the scenario unit."""
-        return _EXACT.multiply(Decimal(int(units)), self.precision)
+        return to_decimal(int(units), self.precision)
 
     # --------------------------------------------------------------------------- constructors
     @classmethod
@@ -371,7 +296,7 @@ class Scenario(BaseModel):
         by_name: bool | None = None,
     ) -> Scenario:
         """Validate JSON text, reading numbers exactly as decimals (never through binary floats)."""
-        data = _parse_json(json_data)
+        data = parse_scenario_json(json_data)
         return cls.model_validate(data, strict=strict, context=context, by_alias=by_alias, by_name=by_name)
 
     @classmethod
@@ -379,15 +304,15 @@ class Scenario(BaseModel):
         """Parse and validate a JSON scenario; raises [`ScenarioError`][reallocate.ScenarioError]
         listing every problem."""
         try:
-            data = _parse_json(text)
-        except ValueError as exc:
+            data = parse_scenario_json(text)
+        except JSONError as exc:
             raise ScenarioError([{"loc": (), "msg": f"not valid JSON: {exc}", "type": "json_invalid"}]) from None
         return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: Any) -> Scenario:
         """Validate a plain Python structure; raises [`ScenarioError`][reallocate.ScenarioError]
-        listing every problem."""
+        listing every problem. ``data["lines"]`` may be a list of rows or ``LineColumns``."""
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -412,15 +337,11 @@ class Scenario(BaseModel):
         "not given"). ``localities`` needs
         ``id`` and may have name, weight; any other column becomes a tag. Errors point at row
         positions (``lines[3].capacity``) and raise [`ScenarioError`][reallocate.ScenarioError].
+        The lines are read column by column (no dict per row).
         """
         errors: list[dict[str, Any]] = []
-        line_rows = _frame_records(
-            lines,
-            "lines",
-            ("locality", "program", "fund", "allocated", "capacity"),
-            {*LINE_KEYS, *AMOUNT_FIELDS, *LINE_FLAGS},
-            errors,
-            tags=False,
+        line_columns = _frame_columns(
+            lines, "lines", ("locality", "program", "fund", "allocated", "capacity"), set(LINE_FIELDS), errors
         )
         loc_rows = None
         if localities is not None:
@@ -442,7 +363,7 @@ class Scenario(BaseModel):
                 tc_rows = [dict(r) for r in transfer_costs]
         if errors:
             raise ScenarioError(errors)
-        data: dict[str, Any] = {"name": name, "unit": unit, "precision": precision, "lines": line_rows}
+        data: dict[str, Any] = {"name": name, "unit": unit, "precision": precision, "lines": line_columns}
         if loc_rows is not None:
             data["localities"] = loc_rows
         if rules is not None:
@@ -459,9 +380,9 @@ class Scenario(BaseModel):
         >>> scenario.with_changes({"kind": "scale_capacity", "where": {"tag": {"mountainous": True}},
         ...                        "factor": 1.2})  # doctest: +SKIP
         """
-        from .whatif import _as_list, apply_changes
+        from .whatif import apply_changes, as_list
 
-        return apply_changes(self, _as_list(changes), name=name)
+        return apply_changes(self, as_list(changes), name=name)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The scenario in its public JSON form (amounts as exact JSON numbers)."""
@@ -470,35 +391,49 @@ class Scenario(BaseModel):
         return dumps(self.model_dump(by_alias=True, exclude_none=True), indent=indent)
 
 
+# A stand-in while the lines have problems: the envelope is still validated, and the problems of
+# both are reported together.
+_NO_LINES = Lines(
+    precision=Decimal(1),
+    codes={k: np.zeros(0, dtype=np.int64) for k in LINE_KEYS},
+    categories={k: () for k in LINE_KEYS},
+    allocated=np.zeros(0, dtype=np.int64),
+    disbursed=np.zeros(0, dtype=np.int64),
+    capacity=np.zeros(0, dtype=np.int64),
+    floor=np.zeros(0, dtype=np.int64),
+    has_floor=np.zeros(0, dtype=bool),
+    ceiling=np.zeros(0, dtype=np.int64),
+    has_ceiling=np.zeros(0, dtype=bool),
+    frozen=np.zeros(0, dtype=bool),
+    give_only=np.zeros(0, dtype=bool),
+    receive_only=np.zeros(0, dtype=bool),
+)
+
+_PRECISION: TypeAdapter[Decimal] = TypeAdapter(Annotated[Decimal, Field(gt=0, allow_inf_nan=False)])
+
+
+def _valid_precision(value: Any) -> Decimal | None:
+    try:
+        return _PRECISION.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _duplicate_issues(lines: Lines) -> list[InitErrorDetails]:
+    from .lines import _duplicates
+
+    return _duplicates(
+        {k: lines.codes(k) for k in LINE_KEYS},
+        {k: lines.categories(k) for k in LINE_KEYS},
+        np.arange(len(lines)),
+    )
+
+
 def _reissue(err: Any) -> InitErrorDetails:
     """A pydantic error (as reported) back into an error that can be raised again."""
-    detail: dict[str, Any] = {"type": err["type"], "loc": tuple(err["loc"]), "input": err.get("input")}
-    if err.get("ctx"):
-        detail["ctx"] = err["ctx"]
-    if err["type"] in ("value_error", "assertion_error") or ("ctx" not in detail and err["type"] not in _KNOWN):
-        return _issue(tuple(err["loc"]), err["type"], err["msg"], err.get("input"))
-    return detail  # type: ignore[return-value]
+    from .lines import _located
 
-
-# pydantic error types that can be re-raised by name without a context
-_KNOWN = {
-    "missing",
-    "extra_forbidden",
-    "finite_number",
-    "decimal_parsing",
-    "decimal_type",
-    "string_type",
-    "float_parsing",
-    "float_type",
-    "list_type",
-    "tuple_type",
-    "dict_type",
-    "model_type",
-    "model_attributes_type",
-    "bool_type",
-    "int_type",
-    "json_invalid",
-}
+    return _located(err, ())
 
 
 @dataclass
@@ -506,19 +441,42 @@ class _Parts:
     """The parts of a scenario that are valid on their own (``None`` when absent or invalid)."""
 
     precision: Decimal | None
-    lines: list[tuple[int, Line]]
+    lines: Lines | None
+    #: row position of each line of ``lines``
+    positions: np.ndarray
     n_lines: int
+    #: locality / program / ... of each valid line when amounts are unusable (no ``lines``)
+    key_values: dict[str, list[str]] | None
     localities: list[tuple[int, Locality]] | None
     locality_ids: set[str]
     rules: Rules | None
     transfer_costs: list[tuple[int, TransferCost]]
 
+    def line_values(self, key: str) -> list[str]:
+        if self.lines is not None:
+            return self.lines.values(key)
+        return (self.key_values or {}).get(key, [])
+
+    def line_categories(self, key: str) -> Sequence[str]:
+        if self.lines is not None:
+            return self.lines.categories(key)
+        return list(dict.fromkeys((self.key_values or {}).get(key, [])))
+
     @classmethod
-    def from_model(cls, m: Scenario) -> _Parts:
+    def from_model(
+        cls,
+        m: Scenario,
+        lines: Lines | None,
+        positions: np.ndarray,
+        n_rows: int,
+        key_values: dict[str, list[str]] | None,
+    ) -> _Parts:
         return cls(
             precision=m.precision,
-            lines=list(enumerate(m.lines)),
-            n_lines=len(m.lines),
+            lines=lines,
+            positions=positions,
+            n_lines=len(m.lines) if n_rows < 0 else n_rows,
+            key_values=key_values,
             localities=None if m.localities is None else list(enumerate(m.localities)),
             locality_ids=set(),
             rules=m.rules,
@@ -526,9 +484,14 @@ class _Parts:
         )
 
     @classmethod
-    def from_raw(cls, data: Any) -> _Parts | None:
-        if isinstance(data, Scenario):
-            return cls.from_model(data)
+    def from_raw(
+        cls,
+        data: Any,
+        lines: Lines | None,
+        positions: np.ndarray,
+        n_rows: int,
+        key_values: dict[str, list[str]] | None,
+    ) -> _Parts | None:
         if not isinstance(data, Mapping):
             return None
 
@@ -541,11 +504,7 @@ class _Parts:
                     good.append((i, model.model_validate(item)))
             return good, len(raw)
 
-        try:
-            precision: Decimal | None = _PRECISION.validate_python(data.get("precision", Decimal(1)))
-        except ValidationError:
-            precision = None
-        lines = each(data.get("lines"), Line) or ([], -1)
+        precision = _valid_precision(data.get("precision", Decimal(1)))
         raw_locs = data.get("localities")
         locs = each(raw_locs, Locality) if raw_locs is not None else None
         ids = (
@@ -558,10 +517,14 @@ class _Parts:
         except ValidationError:
             rules = None
         costs = each(data.get("transfer_costs") or [], TransferCost) or ([], 0)
+        if "lines" not in data:
+            n_rows = -1
         return cls(
             precision=precision,
-            lines=lines[0],
-            n_lines=lines[1],
+            lines=lines,
+            positions=positions,
+            n_lines=n_rows,
+            key_values=key_values,
             localities=None if locs is None else locs[0],
             locality_ids={str(i) for i in ids},
             rules=rules,
@@ -569,150 +532,14 @@ class _Parts:
         )
 
 
-_PRECISION: TypeAdapter[Decimal] = TypeAdapter(Annotated[Decimal, Field(gt=0, allow_inf_nan=False)])
-
-
 def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitErrorDetails], LineTable | None]:
-    """Every rule that spans fields, lines or tables. ``bad`` holds the locations pydantic already
-    rejected (those fields are not checked again). Returns the problems, and the line table when
-    there are none."""
+    """Every rule that spans tables (lines, localities, rules, transfer costs). ``bad`` holds the
+    locations pydantic already rejected. Returns the problems, and the line table when there are
+    none. Lines are looked at through their categories: each distinct id once."""
     issues: list[InitErrorDetails] = []
-    if parts.n_lines == 0:
-        issues.append(_issue(("lines",), "too_short", "at least one line is required", []))
     precision = parts.precision
-    lines = parts.lines
-    n = len(lines)
-    pos = [i for i, _ in lines]
-    cols: dict[str, list[int]] = {f: [0] * n for f in AMOUNT_FIELDS}
-    unusable = np.zeros(n, dtype=bool)  # a field of the line is not a valid number of units
-    given: dict[str, np.ndarray] = {}
-    for f in AMOUNT_FIELDS:
-        values: list[Decimal | None] = [getattr(line, f) for _, line in lines]
-        given[f] = np.array([v is not None for v in values], dtype=bool)
-        if precision is None:
-            continue
-        units = cols[f]
-        unit_one = precision == 1
-        for k, v in enumerate(values):
-            if v is None:
-                continue
-            u: int | None
-            if unit_one:
-                u = int(v)
-                if u != v:
-                    u = None
-            else:
-                u = _units(v, precision)
-            where = ("lines", pos[k], f)
-            if u is None:
-                issues.append(
-                    _issue(
-                        where,
-                        "not_multiple_of_precision",
-                        f"{f} {_fmt(v)} is not a multiple of precision {_fmt(precision)}",
-                        str(v),
-                    )
-                )
-                unusable[k] = True
-            elif u >= _MAX_UNITS:
-                issues.append(
-                    _issue(
-                        where,
-                        "amount_too_large",
-                        f"{f} {_fmt(v)} is too large: it must stay below 2^62 units of precision "
-                        f"{_fmt(precision)} (use a larger precision or unit)",
-                        str(v),
-                    )
-                )
-                unusable[k] = True
-            else:
-                units[k] = u
-
-    allocated = np.array(cols["allocated"], dtype=np.int64)
-    disbursed = np.array(cols["disbursed"], dtype=np.int64)
-    capacity = np.array(cols["capacity"], dtype=np.int64)
-    floor_given = np.array(cols["floor"], dtype=np.int64)
-    ceiling_given = np.array(cols["ceiling"], dtype=np.int64)
-    floor = np.where(given["floor"], floor_given, disbursed)
-    usable = ~unusable if precision is not None else np.zeros(n, dtype=bool)
-
-    def relation(mask: np.ndarray, field: str, kind: str, text: str) -> None:
-        for k in np.flatnonzero(mask & usable).tolist():
-            line = lines[k][1]
-            value = getattr(line, field)
-            issues.append(_issue(("lines", pos[k], field), kind, text.format(line=line, v=_fmt(value)), str(value)))
-
-    relation(
-        disbursed > allocated,
-        "disbursed",
-        "disbursed_above_allocated",
-        "disbursed {v} exceeds allocated {line.allocated}",
-    )
-    relation(
-        capacity < disbursed, "capacity", "capacity_below_disbursed", "capacity {v} is below disbursed {line.disbursed}"
-    )
-    relation(
-        given["floor"] & (floor_given < disbursed),
-        "floor",
-        "floor_below_disbursed",
-        "floor {v} is below disbursed {line.disbursed}",
-    )
-    relation(
-        given["floor"] & (floor_given > allocated),
-        "floor",
-        "floor_above_allocated",
-        "floor {v} exceeds allocated {line.allocated}",
-    )
-    relation(
-        given["ceiling"] & (ceiling_given < allocated),
-        "ceiling",
-        "ceiling_below_allocated",
-        "ceiling {v} is below allocated {line.allocated}",
-    )
-
-    # Totals must stay exact in int64 arithmetic.
-    if precision is not None:
-        for f, arr in (("allocated", allocated), ("capacity", capacity)):
-            if int(np.sum(arr, dtype=object)) >= _MAX_UNITS:
-                issues.append(
-                    _issue(
-                        ("lines",),
-                        "amount_too_large",
-                        f"total {f} is too large: it must stay below 2^62 units of precision "
-                        f"{_fmt(precision)} (use a larger precision or unit)",
-                        None,
-                    )
-                )
-
-    # Keys unique.
-    keys = list(zip(*([getattr(line, a) for _, line in lines] for a in LINE_KEYS), strict=True)) if n else []
-    first_seen: dict[tuple[str, ...], int] = {}
-    for k, key in enumerate(keys):
-        if key in first_seen:
-            issues.append(
-                _issue(
-                    ("lines", pos[k]),
-                    "duplicate_line",
-                    f"duplicate line {'/'.join(x for x in key if x)}: same (locality, program, fund, component) "
-                    f"as lines[{first_seen[key]}]",
-                    None,
-                )
-            )
-        else:
-            first_seen[key] = pos[k]
-
-    # Flags: at most one per line.
-    for i, line in lines:
-        flags = [f for f in LINE_FLAGS if getattr(line, f)]
-        if len(flags) > 1:
-            issues.append(
-                _issue(
-                    ("lines", i, flags[1]),
-                    "conflicting_flags",
-                    f"a line can be only one of frozen, give_only, receive_only; this one is {' and '.join(flags)}",
-                    True,
-                )
-            )
+    pos = parts.positions
+    has_lines = parts.n_lines > 0
 
     # Localities.
     if parts.localities is not None:
@@ -720,7 +547,7 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
         for j, loc in parts.localities:
             if loc.id in seen_ids:
                 issues.append(
-                    _issue(
+                    issue(
                         ("localities", j, "id"),
                         "duplicate_locality",
                         f"duplicate locality id {loc.id!r} (also localities[{seen_ids[loc.id]}])",
@@ -730,42 +557,48 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
             else:
                 seen_ids[loc.id] = j
         known = set(seen_ids) | parts.locality_ids
-        for i, line in lines:
-            if line.locality not in known:
-                issues.append(
-                    _issue(
-                        ("lines", i, "locality"),
-                        "unknown_locality",
-                        f"locality {line.locality!r} is not listed in localities",
-                        line.locality,
+        line_locs = parts.line_values("locality")
+        unknown = [c for c in parts.line_categories("locality") if c not in known]
+        if unknown:
+            missing = set(unknown)
+            for k, lid in enumerate(line_locs):
+                if lid in missing:
+                    issues.append(
+                        issue(
+                            ("lines", int(pos[k]), "locality"),
+                            "unknown_locality",
+                            f"locality {lid!r} is not listed in localities",
+                            lid,
+                        )
                     )
-                )
     else:
-        known = {line.locality for _, line in lines}
+        known = set(parts.line_categories("locality"))
 
     # Rules.
     if parts.rules is not None:
+        rules = parts.rules
         seen_attr: set[str] = set()
-        for p_, attr in enumerate(parts.rules.pool_by):
+        for p_, attr in enumerate(rules.pool_by):
             if attr in seen_attr:
                 issues.append(
-                    _issue(("rules", "pool_by", p_), "duplicate_pool_by", f"pool_by names {attr!r} twice", attr)
+                    issue(("rules", "pool_by", p_), "duplicate_pool_by", f"pool_by names {attr!r} twice", attr)
                 )
             seen_attr.add(attr)
-        for t, target in enumerate(parts.rules.targets):
-            sel = target.selector
-            if n and not any(all(getattr(line, a) == v for a, v in sel.items()) for _, line in lines):
-                issues.append(
-                    _issue(
-                        ("rules", "targets", t),
-                        "target_matches_nothing",
-                        f"target for {target.label()} matches no line",
-                        None,
+        if has_lines and (parts.lines is not None or parts.key_values):
+            present = {k: set(parts.line_categories(k)) for k in LINE_KEYS}
+            for t, target in enumerate(rules.targets):
+                if not _target_matches(parts, target.selector, present):
+                    issues.append(
+                        issue(
+                            ("rules", "targets", t),
+                            "target_matches_nothing",
+                            f"target for {target.label()} matches no line",
+                            None,
+                        )
                     )
-                )
         limits: list[tuple[tuple[str | int, ...], Limit | None]] = [
-            (("rules", "max_loss"), parts.rules.max_loss),
-            (("rules", "max_gain"), parts.rules.max_gain),
+            (("rules", "max_loss"), rules.max_loss),
+            (("rules", "max_gain"), rules.max_gain),
         ]
         limits += [
             (("localities", j, name), getattr(loc, name))
@@ -776,29 +609,30 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
             amount = None if limit is None else limit.amount
             if precision is not None and amount is not None and _units(amount, precision) is None:
                 issues.append(
-                    _issue(
+                    issue(
                         (*limit_at, "amount"),
                         "not_multiple_of_precision",
-                        f"amount {_fmt(amount)} is not a multiple of precision {_fmt(precision)}",
+                        f"amount {fmt(amount)} is not a multiple of precision {fmt(precision)}",
                         str(amount),
                     )
                 )
-        mt = parts.rules.min_transfer
-        if precision is not None and (_units(mt, precision) or 0) >= _MAX_UNITS:
+        mt = rules.min_transfer
+        mt_units = _units(mt, precision) if precision is not None else 0
+        if precision is not None and (mt_units or 0) >= MAX_UNITS:
             issues.append(
-                _issue(
+                issue(
                     ("rules", "min_transfer"),
                     "amount_too_large",
-                    f"min_transfer {_fmt(mt)} is too large: it must stay below 2^62 units of precision",
+                    f"min_transfer {fmt(mt)} is too large: it must stay below 2^62 units of precision",
                     str(mt),
                 )
             )
         seen_targets: dict[tuple[tuple[str, str], ...], int] = {}
-        for t_pos, target in enumerate(parts.rules.targets):
+        for t_pos, target in enumerate(rules.targets):
             key = tuple(sorted(target.selector.items()))
             if key in seen_targets:
                 issues.append(
-                    _issue(
+                    issue(
                         ("rules", "targets", t_pos),
                         "duplicate_target",
                         f"a second target for {target.label()} (also rules.targets[{seen_targets[key]}])",
@@ -806,22 +640,22 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
                     )
                 )
             seen_targets.setdefault(key, t_pos)
-        for attr in parts.rules.move_costs:
-            if attr in parts.rules.pool_by:
+        for attr in rules.move_costs:
+            if attr in rules.pool_by:
                 issues.append(
-                    _issue(
+                    issue(
                         ("rules", "move_costs", attr),
                         "move_cost_never_applies",
                         f"move_costs.{attr} can never apply: pool_by keeps {attr} the same in every move",
-                        parts.rules.move_costs[attr],
+                        rules.move_costs[attr],
                     )
                 )
-        if precision is not None and _units(mt, precision) is None:
+        if precision is not None and mt_units is None:
             issues.append(
-                _issue(
+                issue(
                     ("rules", "min_transfer"),
                     "not_multiple_of_precision",
-                    f"min_transfer {_fmt(mt)} is not a multiple of precision {_fmt(precision)}",
+                    f"min_transfer {fmt(mt)} is not a multiple of precision {fmt(precision)}",
                     str(mt),
                 )
             )
@@ -832,7 +666,7 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
         for field, value in (("from", tc.from_), ("to", tc.to)):
             if value not in known:
                 issues.append(
-                    _issue(
+                    issue(
                         ("transfer_costs", j, field),
                         "unknown_locality",
                         f"{field} locality {value!r} is not a locality of this scenario",
@@ -842,7 +676,7 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
         pair = (tc.from_, tc.to)
         if pair in pairs:
             issues.append(
-                _issue(
+                issue(
                     ("transfer_costs", j),
                     "duplicate_transfer_cost",
                     f"duplicate cost for {tc.from_!r} -> {tc.to!r} (also transfer_costs[{pairs[pair]}])",
@@ -852,72 +686,111 @@ def _cross_checks(parts: _Parts, bad: set[tuple[Any, ...]]) -> tuple[list[InitEr
         else:
             pairs[pair] = j
 
-    if issues or parts.rules is None or precision is None:
+    del bad
+    if issues or parts.rules is None or precision is None or parts.lines is None or not len(parts.lines):
         return issues, None
     localities = [loc for _, loc in parts.localities] if parts.localities is not None else None
-    line_flags = {f: np.array([getattr(line, f) for _, line in lines], dtype=bool) for f in LINE_FLAGS}
-    table = _build_table(
-        keys,
-        localities,
-        parts.rules,
-        allocated,
-        disbursed,
-        capacity,
-        floor,
-        ceiling_given,
-        given["ceiling"],
-        line_flags,
-    )
-    return issues, table
+    return issues, _build_table(parts.lines, localities, parts.rules)
 
 
-def _build_table(
-    keys: list[tuple[str, ...]],
-    localities: list[Locality] | None,
-    rules: Rules,
-    allocated: np.ndarray,
-    disbursed: np.ndarray,
-    capacity: np.ndarray,
-    floor: np.ndarray,
-    ceiling: np.ndarray,
-    has_ceiling: np.ndarray,
-    flags: dict[str, np.ndarray],
-) -> LineTable:
-    holdable = np.where(has_ceiling, np.minimum(capacity, ceiling), capacity)
+def _target_matches(parts: _Parts, selector: Mapping[str, str], present: Mapping[str, set[str]]) -> bool:
+    """Whether some valid line matches every attribute of ``selector``."""
+    if any(v not in present[a] for a, v in selector.items()):
+        return False
+    if len(selector) <= 1:
+        return True
+    mask: np.ndarray | None = None
+    for a, v in selector.items():
+        values = parts.line_values(a)
+        m = np.fromiter((x == v for x in values), dtype=bool, count=len(values))
+        mask = m if mask is None else mask & m
+    return bool(mask is not None and mask.any())
+
+
+def _units(value: Decimal, precision: Decimal) -> int | None:
+    """``value / precision`` as an int, or None when it is not a whole number of units."""
+    from .lines import _EXACT
+
+    if value and value.adjusted() - precision.adjusted() > 19:
+        return MAX_UNITS  # far too large; never expanded into an integer
+    q = _EXACT.divide(value, precision)
+    if q != q.to_integral_value(context=_EXACT):
+        return None
+    return int(q)
+
+
+def _build_table(lines: Lines, localities: list[Locality] | None, rules: Rules) -> LineTable:
+    allocated, capacity = lines.allocated, lines.capacity
+    floor = lines.floor_or_disbursed
+    holdable = np.where(lines.has_ceiling, np.minimum(capacity, lines.ceiling), capacity)
     surplus = np.maximum(allocated - np.maximum(capacity, floor), 0)
     room = np.maximum(holdable - allocated, 0)
+    pool, pool_keys = lines.key_codes(rules.pool_by)
 
-    positions = [LINE_KEYS.index(a) for a in rules.pool_by]
-    pool_index: dict[tuple[str, ...], int] = {}
-    pool = np.array(
-        [pool_index.setdefault(tuple(k[p] for p in positions), len(pool_index)) for k in keys], dtype=np.int64
-    )
+    # locality index: listed localities first (in their order), then the others as lines name them
+    loc_cats = lines.categories("locality")
     loc_index: dict[str, int] = {}
     for loc in localities or ():
         loc_index.setdefault(loc.id, len(loc_index))
-    locality = np.array([loc_index.setdefault(k[0], len(loc_index)) for k in keys], dtype=np.int64)
+    for lid in loc_cats:
+        loc_index.setdefault(lid, len(loc_index))
+    cat_to_index = np.array([loc_index[lid] for lid in loc_cats], dtype=np.int64)
+    locality = cat_to_index[lines.codes("locality")] if len(lines) else np.zeros(0, dtype=np.int64)
     loc_weight = np.ones(len(loc_index), dtype=np.float64)
     for loc in localities or ():
         loc_weight[loc_index[loc.id]] = loc.weight
     return LineTable(
+        lines=lines,
         allocated=allocated,
-        disbursed=disbursed,
+        disbursed=lines.disbursed,
         capacity=capacity,
         floor=floor,
         surplus=surplus,
         room=room,
         pool=pool,
-        pool_keys=list(pool_index),
+        pool_keys=pool_keys,
         locality=locality,
         locality_ids=list(loc_index),
         weight=loc_weight[locality],
-        keys=keys,  # type: ignore[arg-type]
-        frozen=flags["frozen"],
-        give_only=flags["give_only"],
-        receive_only=flags["receive_only"],
-        has_ceiling=has_ceiling,
-        ceiling=np.where(has_ceiling, ceiling, 0),
+        frozen=lines.frozen,
+        give_only=lines.give_only,
+        receive_only=lines.receive_only,
+        has_ceiling=lines.has_ceiling,
+        ceiling=lines.ceiling,
     )
+
+
+def _frame_columns(
+    frame: pd.DataFrame, where: str, required: Sequence[str], allowed: set[str], errors: list[dict[str, Any]]
+) -> LineColumns:
+    """The lines of a DataFrame as ``LineColumns`` (whole columns, numpy scalars made plain)."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        errors.append(
+            {
+                "loc": (where,),
+                "msg": f"{where} table is missing column{'s' if len(missing) > 1 else ''} "
+                + ", ".join(repr(c) for c in missing),
+                "type": "missing_column",
+            }
+        )
+        return LineColumns()
+    extra = [str(c) for c in frame.columns if c not in allowed]
+    if extra:
+        errors.append(
+            {
+                "loc": (where,),
+                "msg": f"{where} table has unknown column{'s' if len(extra) > 1 else ''} "
+                + ", ".join(repr(c) for c in extra),
+                "type": "extra_column",
+            }
+        )
+        return LineColumns()
+    out = LineColumns()
+    for c in frame.columns:
+        values = frame[c].tolist()  # numpy scalars -> Python scalars, NaN stays float NaN
+        out[str(c)] = values
+    return out
 
 
 def _frame_records(
@@ -972,7 +845,7 @@ def _frame_records(
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and value != value:
         return True
     try:
         import pandas as pd
@@ -987,22 +860,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _reject_constant(name: str) -> Any:
-    # NaN / Infinity are not JSON; pass them on as floats so validation names the field.
-    return float(name)
-
-
-def _parse_json(text: str | bytes | bytearray) -> Any:
-    if isinstance(text, (bytes, bytearray)):
-        text = bytes(text).decode("utf-8-sig")
-    elif text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-    except InvalidOperation as exc:  # pragma: no cover - json validates number syntax first
-        raise ValueError(str(exc)) from None
 
 
 def load(path: str | Path) -> Scenario:

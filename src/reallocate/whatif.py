@@ -34,10 +34,13 @@ from decimal import ROUND_FLOOR, Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from ._decode import JSONError, parse_json
 from .errors import ScenarioError
-from .scenario import LINE_FLAGS, LINE_KEYS, Number, Rate, Rules, _parse_json
+from .lines import Lines, fmt
+from .rules import LINE_FLAGS, LINE_KEYS, Number, Rate, Rules
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -127,13 +130,19 @@ class Where(LocalityWhere):
     fund: Values | None = None
     component: Values | None = None
 
-    def matches(self, line: Mapping[str, Any], tags: Mapping[str, Any]) -> bool:
-        """Whether a line (as a dict) whose locality has ``tags`` is selected."""
+    def mask(self, lines: Lines, tags: Mapping[str, Mapping[str, Any]]) -> np.ndarray:
+        """Which lines are selected (``tags``: locality id -> its tags), one bool per line."""
+        out = np.ones(len(lines), dtype=bool)
         for key in ("program", "fund", "component"):
             wanted = getattr(self, key)
-            if wanted is not None and not _one_of(line.get(key, ""), wanted):
-                return False
-        return self._matches_locality(line["locality"], tags)
+            if wanted is not None:
+                hit = np.array([_one_of(v, wanted) for v in lines.categories(key)], dtype=bool)
+                out &= hit[lines.codes(key)] if hit.shape[0] else False
+        if self.locality is not None or self.tag:
+            cats = lines.categories("locality")
+            hit = np.array([self._matches_locality(lid, tags.get(lid, {})) for lid in cats], dtype=bool)
+            out &= hit[lines.codes("locality")] if hit.shape[0] else False
+        return out
 
 
 class TargetWhere(BaseModel):
@@ -163,41 +172,57 @@ class _ChangeError(Exception):
 
 
 class _State:
-    """The scenario data being changed, and which change last touched each part."""
+    """The scenario data being changed, column by column, and which change last touched each part."""
 
     def __init__(self, baseline: Scenario) -> None:
-        data = baseline.model_dump(by_alias=True)
+        self.baseline = baseline
         self.precision: Decimal = baseline.precision
-        self.lines: list[dict[str, Any]] = list(data["lines"])
-        self.localities: list[dict[str, Any]] | None = None if data["localities"] is None else list(data["localities"])
-        self.rules: dict[str, Any] = dict(data["rules"])
-        self.data = data
-        self.line_owner: dict[int, int] = {}
+        lines = baseline.lines
+        self.lines: Lines = lines
+        self.columns: dict[str, np.ndarray] = {
+            name: np.array(getattr(lines, name))
+            for name in ("allocated", "disbursed", "capacity", "floor", "has_floor", "ceiling", "has_ceiling", *_FLAGS)
+        }
+        self.localities: list[dict[str, Any]] | None = (
+            None if baseline.localities is None else [loc.model_dump() for loc in baseline.localities]
+        )
+        self.rules: dict[str, Any] = baseline.rules.model_dump()
+        self.line_owner = np.full(len(lines), -1, dtype=np.int64)
         self.locality_owner: dict[int, int] = {}
         self.rules_owner: int | None = None
+        #: (change, line, field, value): amounts that are not whole units of precision
+        self.unit_errors: list[tuple[int, int, str, Decimal]] = []
 
     def tags(self) -> dict[str, Mapping[str, Any]]:
         return {loc["id"]: loc.get("tags") or {} for loc in self.localities or ()}
 
-    def select_lines(self, where: Where) -> list[int]:
-        tags = self.tags()
-        found = [i for i, line in enumerate(self.lines) if where.matches(line, tags.get(line["locality"], {}))]
-        if not found:
+    def select_lines(self, where: Where) -> np.ndarray:
+        found = np.flatnonzero(where.mask(self.lines, self.tags()))
+        if found.shape[0] == 0:
             raise _ChangeError(("where",), f"{where.describe()} matches no line", "selector_matches_nothing")
         return found
 
     def ensure_localities(self) -> list[dict[str, Any]]:
         """The localities list, created from the lines' locality ids when the scenario has none."""
         if self.localities is None:
-            ids = dict.fromkeys(line["locality"] for line in self.lines)
-            self.localities = [{"id": lid} for lid in ids]
+            self.localities = [{"id": lid} for lid in self.baseline.table.locality_ids]
         return self.localities
 
+    def result_lines(self) -> Lines:
+        return self.lines.replace(**self.columns)
+
     def result(self) -> dict[str, Any]:
-        out = dict(self.data)
-        out["lines"] = self.lines
-        out["localities"] = self.localities
-        out["rules"] = self.rules
+        out: dict[str, Any] = {
+            "name": self.baseline.name,
+            "unit": self.baseline.unit,
+            "precision": self.precision,
+            "lines": self.result_lines(),
+            "rules": self.rules,
+        }
+        if self.localities is not None:
+            out["localities"] = self.localities
+        if self.baseline.transfer_costs is not None:
+            out["transfer_costs"] = [tc.model_dump(by_alias=True) for tc in self.baseline.transfer_costs]
         return out
 
 
@@ -271,12 +296,20 @@ class ScaleCapacity(_Change):
         return f"capacity ×{_show_decimal(self.factor)} for {self.where.describe()}"
 
     def _apply(self, state: _State, at: int) -> None:
-        for i in state.select_lines(self.where):
-            line = dict(state.lines[i])
-            scaled = scale_amount(Decimal(line["capacity"]), self.factor, state.precision)
-            line["capacity"] = max(scaled, Decimal(line.get("disbursed") or 0))
-            state.lines[i] = line
-            state.line_owner[i] = at
+        rows = state.select_lines(self.where)
+        cap = state.columns["capacity"]
+        scaled = scale_units(cap[rows], self.factor)
+        cap[rows] = np.maximum(scaled, state.columns["disbursed"][rows])
+        state.line_owner[rows] = at
+
+
+def scale_units(units: np.ndarray, factor: Decimal) -> np.ndarray:
+    """``units × factor`` rounded down, exactly (whole units in, whole units out)."""
+    num, den = factor.as_integer_ratio()
+    top = int(units.max(initial=0))
+    if top * num < 2**63:
+        return units * num // den
+    return np.array([u * num // den for u in units.tolist()], dtype=object).astype(np.int64)
 
 
 def _show_decimal(value: Decimal) -> str:
@@ -284,12 +317,10 @@ def _show_decimal(value: Decimal) -> str:
 
 
 def _set_flag(state: _State, where: Where, flag: str, at: int) -> None:
-    for i in state.select_lines(where):
-        line = dict(state.lines[i])
-        for f in _FLAGS:
-            line[f] = f == flag
-        state.lines[i] = line
-        state.line_owner[i] = at
+    rows = state.select_lines(where)
+    for f in _FLAGS:
+        state.columns[f][rows] = f == flag
+    state.line_owner[rows] = at
 
 
 class Freeze(_Change):
@@ -362,11 +393,32 @@ class SetLine(_Change):
         for field, value in self.values.items():
             if value is None and field not in ("floor", "ceiling"):
                 raise _ChangeError(("values", field), f"{field} cannot be removed, only floor and ceiling", "required")
-        for i in state.select_lines(self.where):
-            line = dict(state.lines[i])
-            line.update({str(k): v for k, v in self.values.items()})
-            state.lines[i] = line
-            state.line_owner[i] = at
+        rows = state.select_lines(self.where)
+        for field, value in self.values.items():
+            name = str(field)
+            if value is None:
+                state.columns["has_" + name][rows] = False
+                continue
+            units = _whole_units(value, state.precision)
+            if units is None:
+                state.unit_errors += [(at, int(i), name, value) for i in rows.tolist()]
+                continue
+            state.columns[name][rows] = units
+            if name in ("floor", "ceiling"):
+                state.columns["has_" + name][rows] = True
+        state.line_owner[rows] = at
+
+
+def _whole_units(value: Decimal, precision: Decimal) -> int | None:
+    """``value`` in whole units of ``precision`` (None when it is not a multiple, or too large)."""
+    from .lines import MAX_UNITS
+
+    if value and value.adjusted() - precision.adjusted() > 19:
+        return None
+    q = _EXACT.divide(value, precision)
+    if q != q.to_integral_value(context=_EXACT) or q >= MAX_UNITS:
+        return None
+    return int(q)
 
 
 class SetTarget(_Change):
@@ -455,8 +507,8 @@ def load_changes(path: str | Path) -> list[Any]:
     """Read a what-if file: a JSON list of changes, or an object ``{"changes": [...]}`` (numbers
     are read exactly, as decimals)."""
     try:
-        data = _parse_json(Path(path).read_bytes())
-    except ValueError as exc:
+        data = parse_json(Path(path).read_bytes())
+    except JSONError as exc:
         raise ScenarioError(
             [{"loc": (), "msg": f"not valid JSON: {exc}", "type": "json_invalid"}], title="invalid changes"
         ) from None
@@ -473,16 +525,15 @@ def load_changes(path: str | Path) -> list[Any]:
 def apply_changes(scenario: Scenario, changes: Iterable[Any], *, name: str | None = None) -> Scenario:
     """A new, validated scenario: ``scenario`` with ``changes`` applied in order.
 
-    ``changes`` are change models or plain dicts (JSON). The baseline is not touched: its data is
-    dumped, changed and validated again as a new :class:`Scenario`. The new scenario is named
-    ``name``, or the baseline's name followed by a description of the changes.
+    ``changes`` are change models or plain dicts (JSON). The baseline is not touched: its columns
+    are copied, changed and validated again as a new scenario (each line rule re-checked on whole
+    columns). The new scenario is named ``name``, or the baseline's name followed by a description
+    of the changes.
 
     Raises :class:`ScenarioError` when a change is invalid, a selector matches nothing, or the
     changed scenario breaks a rule; each problem's path starts with the change to blame, e.g.
     ``changes[1].where`` or ``changes[2].lines[5].capacity``.
     """
-    from .scenario import Scenario
-
     parsed = parse_changes(changes)
     state = _State(scenario)
     errors: list[dict[str, Any]] = []
@@ -499,11 +550,28 @@ def apply_changes(scenario: Scenario, changes: Iterable[Any], *, name: str | Non
         data["name"] = name
     elif parsed:
         data["name"] = f"{scenario.name} [{'; '.join(c.describe() for c in parsed)}]"
+    unit_errors = [
+        {
+            "loc": ("changes", at, "lines", i, field),
+            "msg": f"line {_line_key(state, i)}: {field} {fmt(value)} is not a multiple of precision "
+            f"{fmt(state.precision)}",
+            "type": "not_multiple_of_precision",
+            "input": str(value),
+        }
+        for at, i, field, value in state.unit_errors
+    ]
     try:
-        return Scenario.from_dict(data)
+        new = type(scenario).from_dict(data)
     except ScenarioError as exc:
         blamed = [_blame(err, state) for err in exc.errors]
-        raise ScenarioError(blamed, title="changes make an invalid scenario") from None
+        raise ScenarioError(unit_errors + blamed, title="changes make an invalid scenario") from None
+    if unit_errors:
+        raise ScenarioError(unit_errors, title="changes make an invalid scenario")
+    return new
+
+
+def _line_key(state: _State, i: int) -> str:
+    return "/".join(x for x in state.lines.key(i) if x)
 
 
 def _blame(err: dict[str, Any], state: _State) -> dict[str, Any]:
@@ -512,10 +580,9 @@ def _blame(err: dict[str, Any], state: _State) -> dict[str, Any]:
     owner: int | None = None
     msg = str(err.get("msg", "invalid"))
     if len(loc) >= 2 and loc[0] == "lines" and isinstance(loc[1], int):
-        owner = state.line_owner.get(loc[1])
-        line = state.lines[loc[1]]
-        key = "/".join(str(line.get(k)) for k in LINE_KEYS if line.get(k))
-        msg = f"line {key}: {msg}"
+        at = int(state.line_owner[loc[1]])
+        owner = at if at >= 0 else None
+        msg = f"line {_line_key(state, loc[1])}: {msg}"
     elif len(loc) >= 2 and loc[0] == "localities" and isinstance(loc[1], int):
         owner = state.locality_owner.get(loc[1])
     elif loc and loc[0] == "rules":
@@ -527,7 +594,7 @@ def _blame(err: dict[str, Any], state: _State) -> dict[str, Any]:
     return out
 
 
-def _as_list(changes: Sequence[Any]) -> list[Any]:
+def as_list(changes: Sequence[Any]) -> list[Any]:
     """``with_changes(a, b)`` and ``with_changes([a, b])`` both work."""
     if len(changes) == 1 and isinstance(changes[0], (list, tuple)):
         return list(changes[0])
