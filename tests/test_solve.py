@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 import reallocate
 from reallocate import backend, solve
-from reallocate.exact import _apportion_values, _dependent_rounding, derive_transfers
-from reallocate.formulation import Formulation, apportion
+from reallocate.exact import _apportion_values, _dependent_rounding
+from reallocate.formulation import Formulation
 from reallocate.scenario import Scenario
+from reallocate.sharing import apportion, derive_transfers
 
 SOLVERS = ("highs", "cbc")
 
@@ -178,12 +179,15 @@ def _pool_only(n_donors: int, n_recipients: int) -> Scenario:
 def test_pool_only_rules_create_no_pair_variables() -> None:
     form = Formulation(_pool_only(300, 400))
     assert not form.uses_pairs and form.n_pairs == 0
+    # independent pools: absorb and share have a closed form, no LP stage is left
+    assert form.closed_money and form.stages() == []
+    # and as LPs (method="lp"), lines only, never donors x recipients
     absorb = form.program("absorb", [])
-    assert absorb.num_cols == 2  # one pool: its total received and its total given
+    assert absorb.num_cols == 700 and absorb.num_rows == 1  # one column per line, one pool row
     form.set_targets(np.array([float(sum(90 + i for i in range(300)))]))
     share = form.program("share", [("absorb", -1.0)])
     assert not share.has("pair")
-    assert share.num_cols <= 2 * 700  # lines only, never donors x recipients
+    assert share.num_cols <= 2 * 700
     assert share.num_rows == 2  # the pool row and the kept absorb row
 
 
@@ -196,7 +200,8 @@ def test_costs_create_pairs_inside_pools_only() -> None:
     ]
     form = Formulation(scenario(*lines, transfer_costs=[{"from": "a", "to": "b", "cost": 1}]))
     assert form.uses_pairs and form.n_pairs == 2  # (a,b) in pool p and in pool q, not across
-    assert set(form.stages()) >= {"absorb", "share", "cost", "count", "canonical"}
+    # absorb and share in closed form; the solver orders the transfers
+    assert form.closed_money and form.stages() == ["cost", "count", "canonical"]
 
 
 # --------------------------------------------------------------------------- exact rounding
@@ -240,7 +245,7 @@ def test_dependent_rounding_keeps_each_line_total_within_its_floor_and_ceiling(d
     for k, f in frac.items():
         for node in pairs[k]:
             before[node] = before.get(node, Fraction(0)) + f
-    _dependent_rounding(form, frac)  # type: ignore[arg-type]
+    _dependent_rounding(lambda k: (int(form.pair_donor[k]), int(form.pair_recipient[k])), frac)
     assert all(f in (0, 1) for f in frac.values())
     after: dict[int, Fraction] = {}
     for k, f in frac.items():
@@ -260,7 +265,8 @@ def test_derived_transfers_balance_and_stay_short() -> None:
     amount[donors] = rng.integers(1, 80, donors.shape[0])
     total = int(amount[donors].sum())
     amount[recips] = apportion(total, np.full(recips.shape[0], 1000))
-    moves = derive_transfers(form, amount)
+    src, dst, units = derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)
+    moves = list(zip(src.tolist(), dst.tolist(), units.tolist(), strict=True))
     out = np.zeros(form.n, dtype=np.int64)
     for d, r, a in moves:
         assert a > 0 and not is_rec[d] and is_rec[r]
@@ -276,7 +282,7 @@ def test_equal_amounts_are_paired_directly() -> None:
     donors, recips = np.flatnonzero(~form.is_recipient), np.flatnonzero(form.is_recipient)
     amount[donors] = [10, 20, 30]
     amount[recips] = [30, 10, 20]
-    assert len(derive_transfers(form, amount)) == 3
+    assert len(derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)[2]) == 3
 
 
 # --------------------------------------------------------------------------- honest statuses
@@ -313,7 +319,7 @@ def test_solve_maps_a_stage_time_limit_to_a_verified_best_plan(monkeypatch: pyte
         return out
 
     monkeypatch.setattr("reallocate.solving.run", limited)
-    plan = solve(reallocate.datasets.quang_nam_2023())
+    plan = solve(reallocate.datasets.quang_nam_2023(), method="pulp")
     assert plan.status == "time_limit"
     assert plan.found  # the absorb stage's plan: every rule holds, sharing not proven fair
     plan.verify()
@@ -325,7 +331,8 @@ def test_solve_reports_a_solver_error_without_a_plan(monkeypatch: pytest.MonkeyP
         return backend.StageOutcome(program.stage, "error", None, None, 0.0, "solver crashed")
 
     monkeypatch.setattr("reallocate.solving.run", broken)
-    plan = solve(reallocate.datasets.quang_nam_2023())
+    monkeypatch.setattr("reallocate.solving.run_highs", lambda program, *args: broken(program, "highs", None))
+    plan = solve(reallocate.datasets.quang_nam_2023(), method="lp")
     assert plan.status == "error" and not plan.found
     assert "solver crashed" in plan.message
     with pytest.raises(reallocate.OptimizationError):
@@ -336,7 +343,7 @@ def test_check_point_rejects_a_point_that_breaks_a_row() -> None:
     form = Formulation(_pool_only(2, 2))
     program = form.program("absorb", [])
     x = program.upper.copy()  # everything at its bound: received != given
-    x[program.block("pool_out")] = 0.0
+    x[program.block("lo")][~form.is_recipient] = 0.0
     assert backend.check_point(program, x) is not None
 
 

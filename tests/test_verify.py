@@ -1,9 +1,11 @@
 """plan.verify(): a valid plan passes; every kind of tampering is caught and named.
 
-Tampered plans are copies (``dataclasses.replace``, ``DataFrame.copy``); the original plan is never
-changed. For the tiny scenario, tampered plans are rebuilt consistently by :func:`rebuild` (lines and
-summary recomputed from the transfers, independently of the library), so that each test breaks
-exactly one rule and the verifier must find that rule, not a side effect.
+A plan's exact result is what each line holds (``final_units``) and its transfers (line positions and
+whole units); the verifier re-checks it from the scenario alone. Tampered plans are copies
+(``dataclasses.replace``); the original plan is never changed. For the tiny scenario, tampered plans
+are rebuilt consistently by :func:`rebuild` (lines and summary recomputed from the transfers,
+independently of the library), so that each test breaks exactly one rule and the verifier must find
+that rule, not a side effect.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
+import numpy as np
 import pytest
 
 import reallocate
@@ -59,67 +61,78 @@ def qn_plan() -> Plan:
 
 
 def rebuild(plan: Plan, moves: list[tuple[int, int, Any]], scenario: Scenario | None = None) -> Plan:
-    """A copy of ``plan`` whose lines, transfers and summary follow ``moves`` exactly (computed here,
-    from the scenario's own fields), so only the rules the moves break are broken."""
+    """A copy of ``plan`` whose result and summary follow ``moves`` exactly (computed here, from the
+    scenario's own fields), so only the rules the moves break are broken. Amounts are in the
+    scenario unit; the plan holds them in whole units of precision."""
     sc = scenario or plan.scenario
     lines = sc.lines
     change = [Decimal(0)] * len(lines)
-    rows = []
     for i, j, amount in moves:
-        amount = Decimal(amount) if not isinstance(amount, Decimal) else amount
+        amount = Decimal(amount)
         change[i] -= amount
         change[j] += amount
-        src, dst = lines[i], lines[j]
-        rows.append(
-            {
-                **{f"from_{k}": getattr(src, k) for k in KEYS},
-                **{f"to_{k}": getattr(dst, k) for k in KEYS},
-                "amount": amount,
-                "unit_cost": Decimal(0),
-                "cost": Decimal(0),
-                # these scenarios move money inside a program and fund only: routine approval
-                "approval": "people_committee",
-            }
-        )
-    table = []
-    for ln, ch in zip(lines, change, strict=True):
-        floor = ln.floor if ln.floor is not None else ln.disbursed
-        holdable = ln.capacity if ln.ceiling is None else min(ln.capacity, ln.ceiling)
-        final = ln.allocated + ch
-        table.append(
-            {
-                **{k: getattr(ln, k) for k in KEYS},
-                "allocated": ln.allocated,
-                "disbursed": ln.disbursed,
-                "capacity": ln.capacity,
-                "surplus": max(ln.allocated - max(ln.capacity, floor), Decimal(0)),
-                "room": max(holdable - ln.allocated, Decimal(0)),
-                "final": final,
-                "change": ch,
-                "absorbable_before": min(ln.allocated, ln.capacity),
-                "absorbable_after": min(final, ln.capacity),
-            }
-        )
-    lines_df = pd.DataFrame(table, columns=list(plan.lines.columns))
-    lines_df.index.name = plan.lines.index.name
-    transfers_df = pd.DataFrame(rows, columns=list(plan.transfers.columns))
-    allocated = sum((r["allocated"] for r in table), Decimal(0))
-    before = sum((r["absorbable_before"] for r in table), Decimal(0))
-    after = sum((r["absorbable_after"] for r in table), Decimal(0))
+    allocated = sum((ln.allocated for ln in lines), Decimal(0))
+    before = sum((min(ln.allocated, ln.capacity) for ln in lines), Decimal(0))
+    after = sum((min(ln.allocated + ch, ln.capacity) for ln, ch in zip(lines, change, strict=True)), Decimal(0))
     summary = reallocate.Summary(
         allocated=allocated,
-        disbursed=sum((r["disbursed"] for r in table), Decimal(0)),
+        disbursed=sum((ln.disbursed for ln in lines), Decimal(0)),
         absorbable_before=before,
         absorbable_after=after,
         lapse_before=allocated - before,
         lapse_after=allocated - after,
-        moved=sum((r["amount"] for r in rows), Decimal(0)),
-        transfer_count=len(rows),
+        moved=sum((Decimal(a) for _, _, a in moves), Decimal(0)),
+        transfer_count=len(moves),
         transfer_cost=Decimal(0),
         rate_before=float(before / allocated),
         rate_after=float(after / allocated),
     )
-    return dataclasses.replace(plan, scenario=sc, lines=lines_df, transfers=transfers_df, summary=summary)
+    return with_result(
+        plan,
+        [ln.allocated + ch for ln, ch in zip(lines, change, strict=True)],
+        moves,
+        scenario=sc,
+        summary=summary,
+    )
+
+
+def units(amounts: list[Any], precision: Decimal) -> np.ndarray:
+    """Amounts in the scenario unit as whole units of precision; a non-whole amount makes a float
+    array (which a plan must not hold)."""
+    q = [Decimal(a) / precision for a in amounts]
+    if all(v == v.to_integral_value() for v in q):
+        return np.array([int(v) for v in q], dtype=np.int64)
+    return np.array([float(v) for v in q])
+
+
+def with_result(
+    plan: Plan, final: list[Any], moves: list[tuple[int, int, Any]], *, scenario: Scenario | None = None, **changes: Any
+) -> Plan:
+    """A copy of ``plan`` holding ``final`` (amounts per line) and ``moves`` as its exact result."""
+    sc = scenario or plan.scenario
+    p = sc.precision
+    return dataclasses.replace(
+        plan,
+        scenario=sc,
+        final_units=units(final, p),
+        transfer_from=np.array([i for i, _, _ in moves], dtype=np.int64),
+        transfer_to=np.array([j for _, j, _ in moves], dtype=np.int64),
+        transfer_units=units([a for _, _, a in moves], p),
+        **changes,
+    )
+
+
+def moves_of(plan: Plan) -> list[tuple[int, int, Decimal]]:
+    p = plan.scenario.precision
+    return [
+        (int(i), int(j), Decimal(int(u)) * p)
+        for i, j, u in zip(plan.transfer_from, plan.transfer_to, plan.transfer_units, strict=True)
+    ]
+
+
+def finals_of(plan: Plan) -> list[Decimal]:
+    assert plan.final_units is not None
+    return [Decimal(int(u)) * plan.scenario.precision for u in plan.final_units]
 
 
 def breaches(plan: Plan) -> list[str]:
@@ -160,14 +173,13 @@ def test_rebuilt_best_plan_verifies_and_matches_the_solver(tiny_plan: Plan) -> N
     plan.verify()
     assert plan.summary == tiny_plan.summary
     assert plan.lines.to_dict(orient="records") == tiny_plan.lines.to_dict(orient="records")
+    assert plan.transfers.to_dict(orient="records") == tiny_plan.transfers.to_dict(orient="records")
 
 
 def test_tiny_change_a_transfer_amount(tiny_plan: Plan) -> None:
     before = snapshot(tiny_plan)
-    transfers = tiny_plan.transfers.copy()
-    row = transfers.index[(transfers["from_locality"] == "a") & (transfers["to_locality"] == "b")][0]
-    transfers.loc[row, "amount"] = Decimal(600)
-    found = breaches(dataclasses.replace(tiny_plan, transfers=transfers))
+    moves = [(i, j, Decimal(600) if (i, j) == (A, B) else a) for i, j, a in moves_of(tiny_plan)]
+    found = breaches(with_result(tiny_plan, finals_of(tiny_plan), moves))
     assert_breach(found, "lines[0]", "gives 1100", "surplus 1000")
     assert_breach(found, "lines[1]", "final")  # the lines table no longer follows the transfers
     assert_breach(found, "summary.moved")
@@ -230,9 +242,9 @@ def test_tiny_summary_rate_broken(tiny_plan: Plan, field: str) -> None:
 
 
 def test_tiny_amount_not_multiple_of_precision(tiny_plan: Plan) -> None:
+    # a plan holds whole units of precision: half a unit cannot be an exact plan amount
     found = breaches(rebuild(tiny_plan, [(A, B, Decimal("500.5")), (A, C, Decimal("499.5")), (D, E, 300), (D, G, 50)]))
-    assert_breach(found, "transfers[0]", "500.5", "multiple of precision 1")
-    assert_breach(found, "transfers[1]", "499.5", "multiple of precision 1")
+    assert_breach(found, "whole")
 
 
 def test_tiny_amount_not_multiple_of_fractional_precision() -> None:
@@ -240,7 +252,7 @@ def test_tiny_amount_not_multiple_of_fractional_precision() -> None:
     plan = reallocate.solve(sc)
     plan.verify()
     found = breaches(rebuild(plan, [(A, B, Decimal("500.25")), (A, C, Decimal("499.75")), (D, E, 300), (D, G, 50)]))
-    assert_breach(found, "transfers[0]", "500.25", "multiple of precision 0.5")
+    assert_breach(found, "whole")
 
 
 def test_tiny_transfer_below_min_transfer(tiny_plan: Plan) -> None:
@@ -271,9 +283,9 @@ def test_tiny_final_above_ceiling() -> None:
 
 
 def test_tiny_unknown_line_in_transfer(tiny_plan: Plan) -> None:
-    transfers = tiny_plan.transfers.copy()
-    transfers.loc[transfers.index[0], "to_locality"] = "zz"
-    found = breaches(dataclasses.replace(tiny_plan, transfers=transfers))
+    moves = moves_of(tiny_plan)
+    moves[0] = (moves[0][0], 17, moves[0][2])  # the scenario has 6 lines
+    found = breaches(with_result(tiny_plan, finals_of(tiny_plan), moves))
     assert_breach(found, "transfers[0]", "not in the scenario")
 
 
@@ -293,22 +305,21 @@ def test_tiny_zero_transfer(tiny_plan: Plan) -> None:
 
 
 def test_tiny_float_amount(tiny_plan: Plan) -> None:
-    transfers = tiny_plan.transfers.copy()
-    transfers["amount"] = [float(a) for a in transfers["amount"]]
-    found = breaches(dataclasses.replace(tiny_plan, transfers=transfers))
+    plan = dataclasses.replace(tiny_plan, transfer_units=tiny_plan.transfer_units.astype(np.float64))
+    found = breaches(plan)
     # a float is not an exact amount, even when its value is whole
-    assert_breach(found, "transfers[0]", "amount")
+    assert_breach(found, "transfers", "whole")
 
 
 def test_tiny_lines_table_edited(tiny_plan: Plan) -> None:
-    lines = tiny_plan.lines.copy()
-    lines.loc[lines.index[4], "final"] = Decimal(299)
-    found = breaches(dataclasses.replace(tiny_plan, lines=lines))
+    final = finals_of(tiny_plan)
+    final[4] = Decimal(299)
+    found = breaches(with_result(tiny_plan, final, moves_of(tiny_plan)))
     assert_breach(found, "lines[4]", "final is 299", "300")
 
 
 def test_tiny_line_missing_from_plan(tiny_plan: Plan) -> None:
-    found = breaches(dataclasses.replace(tiny_plan, lines=tiny_plan.lines.iloc[:-1].copy()))
+    found = breaches(with_result(tiny_plan, finals_of(tiny_plan)[:-1], moves_of(tiny_plan)))
     assert_breach(found, "5 lines", "6")
 
 
@@ -316,8 +327,8 @@ def test_tiny_plan_checked_against_another_scenario(tiny_plan: Plan) -> None:
     # verify() re-derives everything from the scenario: a plan of other figures does not pass
     other = tiny_scenario(lines=[*TINY["lines"][:4], {**TINY["lines"][4], "capacity": 250}, TINY["lines"][5]])
     found = breaches(dataclasses.replace(tiny_plan, scenario=other))
-    assert_breach(found, "lines[4]", "capacity")
     assert_breach(found, "lines[4]", "receives 300", "room 250")
+    assert_breach(found, "summary.absorbable_after")
 
 
 def test_plan_without_summary_but_with_transfers(tiny_plan: Plan) -> None:
@@ -345,10 +356,9 @@ def test_dataset_plan_verifies(qn_plan: Plan) -> None:
 
 def test_dataset_change_a_transfer_amount(qn_plan: Plan) -> None:
     before = snapshot(qn_plan)
-    transfers = qn_plan.transfers.copy()
-    row = transfers.index[0]
-    transfers.loc[row, "amount"] = transfers.loc[row, "amount"] + 1
-    found = breaches(dataclasses.replace(qn_plan, transfers=transfers))
+    moves = moves_of(qn_plan)
+    moves[0] = (moves[0][0], moves[0][1], moves[0][2] + 1)
+    found = breaches(with_result(qn_plan, finals_of(qn_plan), moves))
     assert_breach(found, "summary.moved")
     assert_breach(found, "final is")
     assert snapshot(qn_plan) == before
@@ -362,43 +372,35 @@ def test_dataset_receive_beyond_room(qn_plan: Plan) -> None:
     ]
     assert filled, "the dataset plan fills at least one recipient's room"
     i = filled[0]
-    key = tuple(lines[k].iloc[i] for k in KEYS)
-    transfers = qn_plan.transfers.copy()
-    into = transfers.index[[tuple(r) == key for r in transfers[[f"to_{k}" for k in KEYS]].itertuples(index=False)]]
-    transfers.loc[into[0], "amount"] = transfers.loc[into[0], "amount"] + 1
-    found = breaches(dataclasses.replace(qn_plan, transfers=transfers))
+    moves = moves_of(qn_plan)
+    into = next(n for n, (_, j, _) in enumerate(moves) if j == i)
+    moves[into] = (moves[into][0], i, moves[into][2] + 1)
+    final = finals_of(qn_plan)
+    final[i] += 1
+    final[moves[into][0]] -= 1
+    found = breaches(with_result(qn_plan, final, moves))
     assert_breach(found, f"lines[{i}]", "more than its room")
 
 
 def test_dataset_transfer_across_pools(qn_plan: Plan) -> None:
-    keys = {ln.key for ln in qn_plan.scenario.lines}
-    first = qn_plan.transfers.iloc[0].to_dict()
-    other = next(
-        p
-        for p in ("ntm", "gnbv", "dtts")
-        if p != first["to_program"] and (first["to_locality"], p, first["to_fund"], first["to_component"]) in keys
-    )
-    extra = {**first, "to_program": other, "amount": Decimal(1)}
-    transfers = pd.concat([qn_plan.transfers, pd.DataFrame([extra])], ignore_index=True)
-    found = breaches(dataclasses.replace(qn_plan, transfers=transfers))
-    assert_breach(found, f"transfers[{len(transfers) - 1}]", "between pools")
+    keys = [ln.key for ln in qn_plan.scenario.lines]
+    moves = moves_of(qn_plan)
+    i, j, _ = moves[0]
+    loc, program, fund, component = keys[j]
+    other = next(p for p in ("ntm", "gnbv", "dtts") if p != program and (loc, p, fund, component) in keys)
+    moves.append((i, keys.index((loc, other, fund, component)), Decimal(1)))
+    found = breaches(with_result(qn_plan, finals_of(qn_plan), moves))
+    assert_breach(found, f"transfers[{len(moves) - 1}]", "between pools")
 
 
 def test_dataset_line_gives_and_receives(qn_plan: Plan) -> None:
-    t = qn_plan.transfers
-    first = t.iloc[0].to_dict()
-    # another transfer of the same pool to a different recipient
-    same_pool = t[(t["to_program"] == first["to_program"]) & (t["to_fund"] == first["to_fund"])]
-    other = same_pool[same_pool["to_locality"] != first["to_locality"]].iloc[0].to_dict()
-    extra = {
-        **{f"from_{k}": first[f"to_{k}"] for k in KEYS},
-        **{f"to_{k}": other[f"to_{k}"] for k in KEYS},
-        "amount": Decimal(1),
-        "unit_cost": Decimal(0),
-        "cost": Decimal(0),
-    }
-    transfers = pd.concat([t, pd.DataFrame([extra])], ignore_index=True)
-    found = breaches(dataclasses.replace(qn_plan, transfers=transfers))
+    keys = [ln.key for ln in qn_plan.scenario.lines]
+    moves = moves_of(qn_plan)
+    _, j, _ = moves[0]
+    # the recipient of the first transfer gives to another recipient of its pool
+    other = next(r for _, r, _ in moves if r != j and keys[r][1:3] == keys[j][1:3])
+    moves.append((j, other, Decimal(1)))
+    found = breaches(with_result(qn_plan, finals_of(qn_plan), moves))
     assert_breach(found, "both gives")
 
 
@@ -411,10 +413,9 @@ def test_dataset_summary_figure_broken(qn_plan: Plan, field: str) -> None:
 
 
 def test_dataset_amount_not_multiple_of_precision(qn_plan: Plan) -> None:
-    transfers = qn_plan.transfers.copy()
-    transfers["amount"] = [a + Decimal("0.5") if n == 3 else a for n, a in enumerate(transfers["amount"])]
-    found = breaches(dataclasses.replace(qn_plan, transfers=transfers))
-    assert_breach(found, "transfers[3]", "1961.5", "multiple of precision 1")
+    moves = [(i, j, a + Decimal("0.5") if n == 3 else a) for n, (i, j, a) in enumerate(moves_of(qn_plan))]
+    found = breaches(with_result(qn_plan, finals_of(qn_plan), moves))
+    assert_breach(found, "whole")
 
 
 def test_dataset_transfers_below_min_transfer(qn_plan: Plan) -> None:

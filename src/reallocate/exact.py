@@ -6,8 +6,10 @@ Floats are not enough on their own (amounts reach 10^15 đồng), so:
 * without pairs, any pool whose snapped amounts are not whole or do not balance is re-apportioned:
   the pool's moved total M (one whole number) is split on each side by largest remainder, so
   received == given exactly;
-* with pairs, fractional pair amounts are rounded by walking cycles and paths of fractional pairs
-  (each step keeps every inner line's total), and line amounts are the sums of their pairs;
+* with line pairs, fractional pair amounts are rounded by walking cycles and paths of fractional
+  pairs (each step keeps every inner line's total), and line amounts are the sums of their pairs;
+* with flows (groups of interchangeable lines), flows are rounded the same way between groups,
+  each group's whole total is split among its lines, and each flow is split into line transfers;
 * without pairs, the transfer list is derived afterwards, pool by pool.
 
 The result is re-checked exactly by the plan verifier; nothing here is trusted on its own.
@@ -16,22 +18,37 @@ The result is re-checked exactly by the plan verifier; nothing here is trusted o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 
-from .formulation import Formulation, Program, apportion, snap_tolerance
+from .formulation import Formulation, Program, snap_tolerance
+from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
-__all__ = ["Moves", "derive_transfers", "exact_moves"]
+__all__ = ["Moves", "exact_moves", "split_flows"]
 
 
 class Moves:
-    """Exact result: ``amount[k]`` whole units given (donor) or received (recipient) by active
-    line k, and transfers as (donor k, recipient k, units) triples."""
+    """Exact result: ``amount[k]`` whole units given (donor) or received (recipient) by active line
+    k, and the transfers as arrays of active-line indices (``src`` donor, ``dst`` recipient) and
+    whole ``units``."""
 
-    def __init__(self, amount: np.ndarray, transfers: list[tuple[int, int, int]]) -> None:
-        self.amount = amount
-        self.transfers = transfers
+    def __init__(self, amount: np.ndarray, src: np.ndarray, dst: np.ndarray, units: np.ndarray) -> None:
+        self.amount = np.asarray(amount, dtype=np.int64)
+        self.src = np.asarray(src, dtype=np.int64)
+        self.dst = np.asarray(dst, dtype=np.int64)
+        self.units = np.asarray(units, dtype=np.int64)
+
+    @classmethod
+    def none(cls, n: int = 0) -> Moves:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros(n, dtype=np.int64), empty, empty, empty)
+
+    @property
+    def transfers(self) -> list[tuple[int, int, int]]:
+        """(donor, recipient, units) triples (for small plans and tests)."""
+        return list(zip(self.src.tolist(), self.dst.tolist(), self.units.tolist(), strict=True))
 
 
 def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: float = 1e-13) -> Moves:
@@ -41,17 +58,29 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: fl
         if program.has("use"):
             # a pair whose "used" switch is off carries nothing, whatever crumbs the solver left
             units = np.where(x[program.block("use")] < 0.5, 0.0, units)
-        pair_units = _round_pairs(form, units, snap_tolerance(units, form.scale, relative))
+        ends = (form.pair_donor, form.pair_recipient)
+        pair_units = _round_edges(ends, units, form.pair_bound, snap_tolerance(units, form.scale, relative))
         amount = np.zeros(form.n, dtype=np.int64)
         np.add.at(amount, form.pair_donor, pair_units)
         np.add.at(amount, form.pair_recipient, pair_units)
         used = np.flatnonzero(pair_units > 0)
-        transfers = [(int(form.pair_donor[k]), int(form.pair_recipient[k]), int(pair_units[k])) for k in used.tolist()]
-        return Moves(amount, transfers)
+        return Moves(amount, form.pair_donor[used], form.pair_recipient[used], pair_units[used])
 
     raw = form.amounts(program, x)
+    if program.has("flow"):
+        flows = x[program.block("flow")] * s
+        ends = (form.flow_from, form.flow_to)
+        flow_units = _round_edges(ends, flows, form.flow_bound, snap_tolerance(flows, form.scale, relative))
+        totals = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
+            form.flow_to, flow_units, form.n_groups
+        )
+        amount = _split_totals(form.group, totals, raw, form.bound, form.targets)
+        src, dst, units = split_flows(form, flow_units, amount)
+        return Moves(amount, src, dst, units)
+
     amount = _round_lines(form, raw, form.line_tolerance(raw, relative))
-    return Moves(amount, derive_transfers(form, amount))
+    src, dst, units = derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)
+    return Moves(amount, src, dst, units)
 
 
 def _round_lines(form: Formulation, raw: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
@@ -64,15 +93,9 @@ def _round_lines(form: Formulation, raw: np.ndarray, tol: np.ndarray | float) ->
         close |= on_target
     amount = np.minimum(np.maximum(amount, 0), form.bound)
     signed = np.where(form.is_recipient, amount, -amount)
-    balance = np.bincount(form.pool, weights=signed.astype(np.float64), minlength=form.n_pools)
-    fractional = np.bincount(form.pool, weights=(~close).astype(np.float64), minlength=form.n_pools)
+    balance = group_sums(form.pool, signed, form.n_pools)
+    fractional = group_sums(form.pool, (~close).astype(np.int64), form.n_pools)
     redo = np.flatnonzero((balance != 0) | (fractional > 0))
-    if redo.shape[0] == 0:
-        # float sums are exact here only while they stay below 2**53; re-check in Python ints
-        exact_balance: dict[int, int] = defaultdict(int)
-        for p, v in zip(form.pool.tolist(), signed.tolist(), strict=True):
-            exact_balance[p] += v
-        redo = np.array([p for p, v in exact_balance.items() if v != 0], dtype=np.int64)
     for p in redo.tolist():
         members = np.flatnonzero(form.pool == p)
         rec = members[form.is_recipient[members]]
@@ -92,7 +115,9 @@ def _apportion_values(total: int, values: np.ndarray, bounds: np.ndarray) -> np.
     caps = [int(b) for b in bounds]
     whole = sum(vals)
     if whole == 0:
-        return apportion(total, bounds)
+        return apportion_groups(
+            np.zeros(len(caps), dtype=np.int64), np.array(caps, dtype=np.int64), np.array([total], dtype=np.int64)
+        )
     quota = [min(v * total / whole, Fraction(c)) for v, c in zip(vals, caps, strict=True)]
     share = [int(q) for q in quota]  # floor (quotas are >= 0)
     left = total - sum(share)
@@ -112,8 +137,31 @@ def _apportion_values(total: int, values: np.ndarray, bounds: np.ndarray) -> np.
     return np.array(share, dtype=np.int64)
 
 
-def _round_pairs(form: Formulation, units: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
-    units = np.clip(units, 0.0, form.pair_bound.astype(np.float64))
+def _split_totals(
+    group: np.ndarray, totals: np.ndarray, raw: np.ndarray, bound: np.ndarray, targets: np.ndarray | None
+) -> np.ndarray:
+    """Whole amounts per line from whole totals per group: where the lines' rounded values already
+    add up they are kept (targets first), else the group total is re-apportioned by value."""
+    raw = np.clip(raw, 0.0, bound.astype(np.float64))
+    amount = np.rint(raw).astype(np.int64)
+    if targets is not None:
+        amount = np.where(np.abs(raw - targets) <= 1e-6 * np.maximum(1.0, np.abs(raw)), targets, amount)
+    amount = np.clip(amount, 0, bound)
+    n_groups = totals.shape[0]
+    redo = np.flatnonzero(group_sums(group, amount, n_groups) != totals)
+    for g in redo.tolist():
+        members = np.flatnonzero(group == g)
+        amount[members] = _apportion_values(int(totals[g]), raw[members], bound[members])
+    return amount
+
+
+def _round_edges(
+    ends: tuple[np.ndarray, np.ndarray], units: np.ndarray, bound: np.ndarray, tol: np.ndarray | float
+) -> np.ndarray:
+    """Whole units on the edges of a bipartite graph (pairs between lines, flows between groups):
+    values within ``tol`` of a whole number snap to it; the others are rounded together along
+    cycles and paths so that every inner node keeps its total."""
+    units = np.clip(units, 0.0, bound.astype(np.float64))
     whole = np.rint(units)
     fractional = np.flatnonzero(np.abs(units - whole) > tol)
     out = whole.astype(np.int64)
@@ -123,27 +171,28 @@ def _round_pairs(form: Formulation, units: np.ndarray, tol: np.ndarray | float) 
     frac = {int(k): Fraction(float(units[k])) - int(b) for k, b in zip(fractional, base, strict=True)}
     for k, b in zip(fractional.tolist(), base.tolist(), strict=True):
         out[k] = b
-    _dependent_rounding(form, frac)
+
+    def node_ends(k: int) -> tuple[int, int]:
+        # donors and recipients are told apart by sign so their indices never collide
+        return (int(ends[0][k]), -1 - int(ends[1][k]))
+
+    _dependent_rounding(node_ends, frac)
     for k, f in frac.items():
         out[k] += int(f)  # f is now 0 or 1
     return out
 
 
-def _dependent_rounding(form: Formulation, frac: dict[int, Fraction]) -> None:
-    """Round every fractional part in ``frac`` (pair -> value in (0, 1)) to 0 or 1 in place,
-    moving along cycles (all line totals kept) or maximal paths (only the two end lines, each with
-    a single fractional pair, move to the floor or ceiling of their total)."""
-
-    def ends(k: int) -> tuple[int, int]:
-        return (int(form.pair_donor[k]), int(form.pair_recipient[k]))
-
-    open_pairs = {k for k, f in frac.items() if 0 < f < 1}
+def _dependent_rounding(ends: Callable[[int], tuple[int, int]], frac: dict[int, Fraction]) -> None:
+    """Round every fractional part in ``frac`` (edge -> value in (0, 1)) to 0 or 1 in place,
+    moving along cycles (all node totals kept) or maximal paths (only the two end nodes, each with
+    a single fractional edge, move to the floor or ceiling of their total)."""
+    open_edges = {k for k, f in frac.items() if 0 < f < 1}
     for k in list(frac):
-        if k not in open_pairs:
+        if k not in open_edges:
             frac[k] = Fraction(round(frac[k]))
-    while open_pairs:
+    while open_edges:
         incident: dict[int, list[int]] = defaultdict(list)
-        for k in sorted(open_pairs):
+        for k in sorted(open_edges):
             d, r = ends(k)
             incident[d].append(k)
             incident[r].append(k)
@@ -180,52 +229,36 @@ def _dependent_rounding(form: Formulation, frac: dict[int, Fraction]) -> None:
         for k in path:
             if frac[k] <= 0 or frac[k] >= 1:
                 frac[k] = Fraction(1 if frac[k] >= 1 else 0)
-                open_pairs.discard(k)
+                open_edges.discard(k)
 
 
-def derive_transfers(form: Formulation, amount: np.ndarray) -> list[tuple[int, int, int]]:
-    """A short transfer list that realises the exact line amounts, pool by pool.
-
-    Equal amounts are paired first (one transfer settles two lines), then the rest is matched
-    largest-first. At most donors + recipients - 1 transfers per pool; deterministic. (The true
-    minimum is a subset-sum problem; with transfer costs or min_transfer the solver decides pairs.)
-    """
-    out: list[tuple[int, int, int]] = []
-    order = np.argsort(form.pool, kind="stable")
-    edges = np.searchsorted(form.pool[order], np.arange(form.n_pools + 1))
-    for p in range(form.n_pools):
-        members = order[edges[p] : edges[p + 1]]
-        members = members[amount[members] > 0]
-        if members.shape[0] == 0:
-            continue
-        rec = [int(k) for k in members[form.is_recipient[members]]]
-        don = [int(k) for k in members[~form.is_recipient[members]]]
-        left = {k: int(amount[k]) for k in rec + don}
-        by_amount: dict[int, list[int]] = defaultdict(list)
-        for k in rec:
-            by_amount[left[k]].append(k)
-        pool_out: list[tuple[int, int, int]] = []
-        for k in don:
-            match = by_amount.get(left[k])
-            if match:
-                j = match.pop(0)
-                pool_out.append((k, j, left[k]))
-                left[k] = left[j] = 0
-        d_rest = sorted((k for k in don if left[k] > 0), key=lambda k: (-left[k], k))
-        r_rest = sorted((k for k in rec if left[k] > 0), key=lambda k: (-left[k], k))
-        i = j = 0
-        while i < len(d_rest) and j < len(r_rest):
-            d, r = d_rest[i], r_rest[j]
-            move = min(left[d], left[r])
-            pool_out.append((d, r, move))
-            left[d] -= move
-            left[r] -= move
-            if left[d] == 0:
-                i += 1
-            if left[r] == 0:
-                j += 1
-        if any(v != 0 for v in left.values()):  # pragma: no cover - amounts balance per pool
-            raise ValueError(f"pool {p} does not balance")
-        pool_out.sort(key=lambda t: (t[0], t[1]))
-        out.extend(pool_out)
-    return out
+def split_flows(
+    form: Formulation, flow_units: np.ndarray, amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Line transfers that realise whole flows between groups and whole line amounts: each donor
+    group's lines are laid against its outgoing flows, then each recipient group's incoming pieces
+    against its lines. Fewest pieces for the given flows; deterministic."""
+    used = np.flatnonzero(flow_units > 0)
+    if used.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    f_from, f_to, f_units = form.flow_from[used], form.flow_to[used], flow_units[used]
+    moving = np.flatnonzero(amount > 0)
+    donors = moving[~form.is_recipient[moving]]
+    recips = moving[form.is_recipient[moving]]
+    # donor side: lines of each group against its flows (flows by recipient group)
+    d_order = np.lexsort((donors, form.group[donors]))
+    donors = donors[d_order]
+    f_order = np.lexsort((f_to, f_from))
+    ia, ib, piece = interval_overlaps(form.group[donors], amount[donors], f_from[f_order], f_units[f_order])
+    piece_donor, piece_flow = donors[ia], f_order[ib]
+    # recipient side: incoming pieces of each group (by donor group, then donor line) against its lines
+    r_order = np.lexsort((recips, form.group[recips]))
+    recips = recips[r_order]
+    p_group = f_to[piece_flow]
+    p_order = np.lexsort((piece_donor, f_from[piece_flow], p_group))
+    ja, jb, units = interval_overlaps(p_group[p_order], piece[p_order], form.group[recips], amount[recips])
+    src = piece_donor[p_order][ja]
+    dst = recips[jb]
+    order = np.lexsort((dst, src))
+    return src[order], dst[order], units[order].astype(np.int64)

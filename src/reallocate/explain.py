@@ -69,6 +69,12 @@ class Explanation:
     diagnosis: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def empty(cls, diagnosis: dict[str, Any] | None = None) -> Explanation:
+        """The explanation of a scenario without a plan: only its diagnosis."""
+        frame = pd.DataFrame()
+        return cls(lines=frame, shadow_prices=frame, pools=frame, lapse=frame, gap={}, diagnosis=diagnosis)
+
     @property
     def ranked(self) -> pd.DataFrame:
         """Lines where one more unit of capacity saves money, most money first."""
@@ -115,7 +121,7 @@ def _pool_label(key: tuple[str, ...]) -> str:
 
 
 def _line_label(scenario: Scenario, i: int) -> str:
-    loc, program, fund, component = scenario.table.keys[i]
+    loc, program, fund, component = scenario.table.key(i)
     names = scenario.locality_labels()
     return f"{names.get(loc, loc)} ({'/'.join(x for x in (program, fund, component) if x)})"
 
@@ -241,9 +247,8 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
             )
         elif c == "received_all_room":
             text = f"received its whole room {a(room[i])}"
-            ceiling = sc.lines[i].ceiling
-            if ceiling is not None and ceiling < sc.lines[i].capacity:
-                text += f" (its ceiling {ceiling} caps it below its capacity)"
+            if has_ceiling[i] and t.ceiling[i] < t.capacity[i]:
+                text += f" (its ceiling {sc.to_amount(int(t.ceiling[i]))} caps it below its capacity)"
         elif c == "received_share":
             text = (
                 f"received {a(received[i])} of its room {a(room[i])} ({received[i] / room[i]:.0%}): its pool ran "
@@ -282,7 +287,9 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
 
 
 # ------------------------------------------------------------------------------------ prices
-def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _prices(
+    f: _Facts, program: Program | None, duals: np.ndarray | None, exact_pools: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Money absorbed by one more unit of each line's capacity and allocation, from LP duals.
 
     With ``y`` the duals (d objective / d rhs of the maximisation), one more unit of room on a
@@ -296,16 +303,23 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     gain_dual = np.zeros(n_loc)
     loss_dual = np.zeros(n_loc)
     target_dual: dict[int, float] = {}
+    # independent pools, priced exactly: one more unit of room is worth 1 where surplus is left
+    # over, one more unit of surplus where room is left over (both 0 where they are equal)
+    room_left = f.R > f.S
+    surplus_left = f.S > f.R
+    if exact_pools:
+        pool_dual = np.where(room_left, 1.0, 0.0)
     if program is not None and duals is not None:
         for kind, start, n, payload in program.row_groups:
+            y = duals[start : start + n]
             if kind == "pool":
-                pool_dual[form.pool_index] = duals[start : start + n]
+                pool_dual[form.pool_index[payload]] = y
             elif kind == "max_loss":
-                loss_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
+                loss_dual[payload] = y
             elif kind == "max_gain":
-                gain_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
+                gain_dual[payload] = y
             elif kind == "target":
-                target_dual[int(payload)] = float(duals[start])  # type: ignore[call-overload]
+                target_dual.update(zip(payload.tolist(), y.tolist(), strict=True))
     # a target row reads (1 - r) received + r given >= ...: its dual weighs a recipient's unit by
     # (1 - r) and a donor's by r; a unit of absorbable money already held relaxes it by one
     target_term = np.zeros(t.size)  # sum of duals of the targets covering each line
@@ -326,6 +340,12 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     surplus_value = np.where(
         f.R[pool] == 0, 0.0, np.maximum(0.0, pool_dual[pool] - loss_dual[loc] + gain_dual[loc] - target_give)
     )
+    pool_room_value = np.where(f.S == 0, 0.0, np.round(np.maximum(0.0, 1.0 - pool_dual), 9))
+    pool_surplus_value = np.where(f.R == 0, 0.0, np.round(np.maximum(0.0, pool_dual), 9))
+    if exact_pools:
+        pool_room_value = surplus_left.astype(np.float64)
+        pool_surplus_value = room_left.astype(np.float64)
+        room_value, surplus_value = pool_room_value[pool], pool_surplus_value[pool]
     has_ceiling, ceiling_units = t.has_ceiling, t.ceiling
     can_receive = ~(t.frozen | t.give_only) & (~has_ceiling | (t.capacity < ceiling_units))
     can_give = ~(t.frozen | t.receive_only)
@@ -350,7 +370,7 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     )
     if f.gain_slack is not None:
         up_to = np.where(lapsing, up_to, np.minimum(up_to, f.gain_slack[loc]))
-    frame = pd.DataFrame({k: [key[j] for key in t.keys] for j, k in enumerate(LINE_KEYS)})
+    frame = pd.DataFrame({k: sc.lines.values(k) for k in LINE_KEYS})
     frame["capacity_value"] = capacity_value
     frame["allocation_value"] = np.round(allocation_value, 9)
     frame["up_to"] = _amounts(sc, up_to)
@@ -359,8 +379,8 @@ def _prices(f: _Facts, program: Program | None, duals: np.ndarray | None) -> tup
     pools = pd.DataFrame(
         {
             "pool": [_pool_label(k) for k in t.pool_keys],
-            "room_value": np.where(f.S == 0, 0.0, np.round(np.maximum(0.0, 1.0 - pool_dual), 9)),
-            "surplus_value": np.where(f.R == 0, 0.0, np.round(np.maximum(0.0, pool_dual), 9)),
+            "room_value": pool_room_value,
+            "surplus_value": pool_surplus_value,
             "surplus": _amounts(sc, f.S),
             "room": _amounts(sc, f.R),
             "moved": _amounts(sc, f.moved),
@@ -523,18 +543,25 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def explain_plan(
-    scenario: Scenario, form: Formulation, change: np.ndarray, program: Program | None, duals: np.ndarray | None
+    scenario: Scenario,
+    form: Formulation,
+    change: np.ndarray,
+    program: Program | None,
+    duals: np.ndarray | None,
+    *,
+    exact_pools: bool = False,
 ) -> Explanation:
-    """The explanation of a found plan (``change`` in whole units per line)."""
+    """The explanation of a found plan (``change`` in whole units per line). ``exact_pools``:
+    every pool is independent, so its prices are read off its totals (no LP duals needed)."""
     f = _Facts(scenario, form, change)
     codes, texts = _reasons(f)
-    prices, pools = _prices(f, program, duals)
+    prices, pools = _prices(f, program, duals, exact_pools)
     lines = prices[list(LINE_KEYS)].copy()
     lines["reason"] = codes
     lines["text"] = texts
     lapse, gap = _lapse(f)
     notes = []
-    if program is None or duals is None:
+    if (program is None or duals is None) and not exact_pools:
         notes.append("shadow prices from pool totals only (no dual prices were available)")
     if scenario.rules.min_transfer > 0 or scenario.rules.max_transfers_per_line is not None:
         notes.append("shadow prices ignore min_transfer and max_transfers_per_line (LP duals)")
@@ -642,7 +669,7 @@ def name_conflict(
     t = scenario.table
     names: list[str] = []
     for r in rows:
-        kind, pos, payload = program.row_group(r)
+        kind, _, payload = program.row_group(r)
         if kind == "target":
             k = int(payload)  # type: ignore[call-overload]
             if k >= 0:
@@ -655,12 +682,12 @@ def name_conflict(
             units = next(u for kd, lc, u in form.limits if kd == kind and lc == int(payload))  # type: ignore[call-overload]
             names.append(f"{kind} of locality {loc}: {scenario.to_amount(units)}")
         elif kind == "pool":
-            names.append(f"pool {_pool_label(t.pool_keys[int(form.pool_index[pos])])}: money moves only inside it")
+            names.append(f"pool {_pool_label(t.pool_keys[int(form.pool_index[payload])])}: money moves only inside it")
         elif kind:
             names.append(f"{kind} rule")
     bounds: dict[str, list[tuple[str, int]]] = {"room": [], "surplus": []}
     for c in cols:
-        for block in ("lo", "hi", "pool_in", "pool_out"):
+        for block in ("lo", "hi"):
             if program.has(block):
                 start, stop = program.blocks[block]
                 if start <= c < stop:

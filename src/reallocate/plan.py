@@ -1,27 +1,44 @@
-"""Plan: the result of a solve — status, summary, lines, transfers — exact and verifiable."""
+"""Plan: the result of a solve — status, summary, lines, transfers — exact and verifiable.
+
+A plan holds its result as arrays in whole units of the scenario's precision: what each line holds
+after the moves (``final_units``) and every transfer (line from, line to, units). The tables people
+read (``plan.lines``, ``plan.transfers``) are built from them when first asked for; the writers
+(JSON, Parquet) and the verifier read the arrays directly, so a national plan never pays for one
+Python object per line unless someone asks for a table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from ._json import dumps, number
 from .errors import OptimizationError, PlanVerificationError
-from .scenario import LINE_KEYS, Scenario
+from .lines import decimals, to_decimal
+from .rules import LINE_KEYS
+from .scenario import Scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
-    from .exact import Moves
     from .explain import Explanation
-    from .formulation import Formulation
 
-__all__ = ["LINE_AMOUNT_COLUMNS", "LINE_COLUMNS", "PLAN_STATUSES", "TRANSFER_COLUMNS", "Plan", "StageReport", "Summary"]
+__all__ = [
+    "APPROVALS",
+    "LINE_AMOUNT_COLUMNS",
+    "LINE_COLUMNS",
+    "PLAN_STATUSES",
+    "TRANSFER_COLUMNS",
+    "Plan",
+    "StageReport",
+    "Summary",
+    "approval",
+    "records",
+]
 
 #: Statuses a plan can have. Only "optimal" and "time_limit" carry a plan.
 PLAN_STATUSES = ("optimal", "time_limit", "infeasible", "error")
@@ -46,6 +63,8 @@ TRANSFER_COLUMNS = (
     "cost",
     "approval",
 )
+#: The amount columns of ``plan.lines`` (every column after the line keys).
+LINE_AMOUNT_COLUMNS = LINE_COLUMNS[len(LINE_KEYS) :]
 
 #: Who must approve a transfer, by what it changes (DOMAIN.md, "Rules that the law gives").
 APPROVALS = {
@@ -55,6 +74,7 @@ APPROVALS = {
     "capital_structure": "changes fund (investment/recurrent): changes the program's capital structure "
     "(Decision 39/2021/QĐ-TTg)",
 }
+_APPROVAL_NAMES = tuple(APPROVALS)
 
 
 def approval(src: tuple[str, ...], dst: tuple[str, ...]) -> str:
@@ -64,27 +84,6 @@ def approval(src: tuple[str, ...], dst: tuple[str, ...]) -> str:
     if src[1] != dst[1]:
         return "people_council"
     return "people_committee"
-
-
-def unit_costs(scenario: Scenario) -> Callable[[tuple[str, ...], tuple[str, ...]], Decimal]:
-    """Cost per unit of a move between two line keys: the locality pair's transfer cost plus a
-    move cost for each attribute the move changes."""
-    by_pair = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
-    per_attr = [(LINE_KEYS.index(a), Decimal(repr(c))) for a, c in scenario.rules.move_costs.items() if c]
-    zero = Decimal(0)
-
-    def cost(src: tuple[str, ...], dst: tuple[str, ...]) -> Decimal:
-        total = by_pair.get((src[0], dst[0]), zero)
-        for pos, c in per_attr:
-            if src[pos] != dst[pos]:
-                total += c
-        return total
-
-    return cost
-
-
-#: The amount columns of ``plan.lines`` (every column after the line keys).
-LINE_AMOUNT_COLUMNS = LINE_COLUMNS[len(LINE_KEYS) :]
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ class Summary:
 class StageReport:
     """One solver call: which stage, how it ended, its objective (LP units) and size.
 
-    ``seconds`` is the whole call; ``model_seconds`` the part spent building the PuLP model.
+    ``seconds`` is the whole call; ``model_seconds`` the part spent building the solver's model.
     """
 
     stage: str
@@ -132,39 +131,70 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _json_records(frame: pd.DataFrame, precision: Decimal) -> list[dict[str, Any]]:
-    """Rows as dicts of JSON-ready values, converting Decimal columns in one pass each."""
-    whole = precision == precision.to_integral_value()
-    names = [str(c) for c in frame.columns]
-    columns = []
-    for c in frame.columns:
-        values = frame[c].tolist()
-        if values and isinstance(values[0], Decimal):
-            # amounts are multiples of precision: whole numbers when precision is whole
-            values = (
-                [int(v) for v in values] if whole and c != "unit_cost" and c != "cost" else [number(v) for v in values]
-            )
-        columns.append(values)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _decimals(units: np.ndarray, precision: Decimal) -> list[Decimal]:
-    ints = units.tolist()
-    if precision == 1:
-        return [Decimal(u) for u in ints]
-    exp = precision.as_tuple().exponent
-    if isinstance(exp, int) and precision == Decimal(1).scaleb(exp):
-        return [Decimal(u).scaleb(exp) for u in ints]
-    return [Decimal(u) * precision for u in ints]
+def transfer_unit_costs(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, list[Decimal]]:
+    """Cost per unit of each transfer (line ``src`` -> line ``dst``) as an index into a list of
+    distinct exact costs: the locality pair's transfer cost plus a move cost for each attribute
+    the move changes (costs are written as decimals: ``Decimal(repr(float))``)."""
+    lines = scenario.lines
+    n = src.shape[0]
+    loc = lines.codes("locality")
+    loc_cats = lines.categories("locality")
+    parts: list[np.ndarray] = []
+    values: list[list[Decimal]] = []
+    if scenario.transfer_costs:
+        index = {lid: k for k, lid in enumerate(loc_cats)}
+        n_loc = len(loc_cats)
+        keys, costs = [], []
+        for tc in scenario.transfer_costs:
+            if tc.from_ in index and tc.to in index and tc.cost:
+                keys.append(index[tc.from_] * n_loc + index[tc.to])
+                costs.append(Decimal(repr(tc.cost)))
+        key_arr = np.array(keys, dtype=np.int64)
+        order = np.argsort(key_arr)
+        key_arr = key_arr[order]
+        q = loc[src] * n_loc + loc[dst]
+        pos = np.clip(np.searchsorted(key_arr, q), 0, max(key_arr.shape[0] - 1, 0))
+        hit = (key_arr[pos] == q) if key_arr.shape[0] else np.zeros(n, dtype=bool)
+        parts.append(np.where(hit, pos + 1, 0))
+        values.append([Decimal(0), *(costs[int(k)] for k in order.tolist())])
+    for attr, cost in scenario.rules.move_costs.items():
+        if not cost:
+            continue
+        codes = lines.codes(attr)
+        parts.append((codes[src] != codes[dst]).astype(np.int64))
+        values.append([Decimal(0), Decimal(repr(cost))])
+    if not parts:
+        return np.zeros(n, dtype=np.int64), [Decimal(0)]
+    # distinct combinations of the parts, each summed once, exactly
+    from .lines import combine_codes
+
+    combined = combine_codes(parts, [len(v) for v in values])
+    uniq, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    totals = [sum((values[j][int(parts[j][i])] for j in range(len(parts))), Decimal(0)) for i in first.tolist()]
+    del uniq
+    return inverse.reshape(-1).astype(np.int64), totals
 
 
-@dataclass
+def approval_codes(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Index into ``APPROVALS`` of the approval each transfer needs."""
+    lines = scenario.lines
+    fund, program = lines.codes("fund"), lines.codes("program")
+    return np.where(fund[src] != fund[dst], 2, np.where(program[src] != program[dst], 1, 0)).astype(np.int64)
+
+
+@dataclass(eq=False)
 class Plan:
     """The outcome of [`solve`][reallocate.solve].
 
     ``status`` is one of "optimal", "time_limit" (best plan found, not proven optimal),
     "infeasible" or "error"; ``found`` says whether ``lines``/``transfers``/``summary`` hold a plan.
-    Amounts are exact ``Decimal`` values in the scenario unit.
+    The exact result is ``final_units`` (what each line holds after the moves) and the transfers
+    (``transfer_from`` -> ``transfer_to``, line positions, ``transfer_units``), in whole units of
+    the scenario's precision; ``lines`` and ``transfers`` show them as tables of exact ``Decimal``
+    amounts in the scenario unit.
     """
 
     scenario: Scenario = field(repr=False)
@@ -172,8 +202,10 @@ class Plan:
     message: str
     solver: str
     summary: Summary | None
-    lines: pd.DataFrame = field(repr=False)
-    transfers: pd.DataFrame = field(repr=False)
+    final_units: np.ndarray | None = field(default=None, repr=False)
+    transfer_from: np.ndarray = field(default_factory=lambda: _EMPTY, repr=False)
+    transfer_to: np.ndarray = field(default_factory=lambda: _EMPTY, repr=False)
+    transfer_units: np.ndarray = field(default_factory=lambda: _EMPTY, repr=False)
     stages: list[StageReport] = field(default_factory=list, repr=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     #: why the plan is what it is (reasons, shadow prices, lapse, gap; diagnosis when no plan)
@@ -197,6 +229,60 @@ class Plan:
             raise OptimizationError(f"{self.status}: {self.message}")
         return self
 
+    # ------------------------------------------------------------------------------ tables
+    @cached_property
+    def lines(self) -> pd.DataFrame:
+        """One row per scenario line: its keys, amounts before and after, absorbable before and
+        after (exact ``Decimal`` amounts in the scenario unit)."""
+        import pandas as pd
+
+        if self.final_units is None:
+            return pd.DataFrame(columns=list(LINE_COLUMNS))
+        sc = self.scenario
+        t = sc.table
+        p = sc.precision
+        final = self.final_units
+        columns: dict[str, Any] = {k: sc.lines.values(k) for k in LINE_KEYS}
+        for name, units in (
+            ("allocated", t.allocated),
+            ("disbursed", t.disbursed),
+            ("capacity", t.capacity),
+            ("surplus", t.surplus),
+            ("room", t.room),
+            ("final", final),
+            ("change", final - t.allocated),
+            ("absorbable_before", t.absorbable),
+            ("absorbable_after", np.minimum(final, t.capacity)),
+        ):
+            columns[name] = decimals(units, p)
+        frame = pd.DataFrame(columns, columns=list(LINE_COLUMNS))
+        frame.index.name = "line"
+        return frame
+
+    @cached_property
+    def transfers(self) -> pd.DataFrame:
+        """One row per transfer: the keys of both lines, the amount, its cost and the approval."""
+        import pandas as pd
+
+        n = self.transfer_units.shape[0]
+        if self.final_units is None or n == 0:
+            return pd.DataFrame(columns=list(TRANSFER_COLUMNS))
+        sc = self.scenario
+        src, dst = self.transfer_from, self.transfer_to
+        columns: dict[str, Any] = {}
+        for side, at in (("from", src), ("to", dst)):
+            for k in LINE_KEYS:
+                cats = sc.lines.categories(k)
+                columns[f"{side}_{k}"] = [cats[c] for c in sc.lines.codes(k)[at].tolist()]
+        amounts = decimals(self.transfer_units, sc.precision)
+        cost_index, costs = transfer_unit_costs(sc, src, dst)
+        unit_cost = [costs[i] for i in cost_index.tolist()]
+        columns["amount"] = amounts
+        columns["unit_cost"] = unit_cost
+        columns["cost"] = [a * c for a, c in zip(amounts, unit_cost, strict=True)]
+        columns["approval"] = [_APPROVAL_NAMES[i] for i in approval_codes(sc, src, dst).tolist()]
+        return pd.DataFrame(columns, columns=list(TRANSFER_COLUMNS))
+
     # ------------------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
         """The plan's public JSON shape (amounts stay exact ``Decimal`` values)."""
@@ -217,25 +303,31 @@ class Plan:
             "explain": self.explain.to_dict() if self.explain is not None else None,
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
+    def to_json(self, *, indent: int | None = 2, compact: bool = False) -> str:
         """JSON text: amounts as exact JSON numbers, rates as fractions.
 
         With ``indent`` (default 2) the layout is for people and diffs: one line per plan line and
-        per transfer. ``indent=None`` gives one compact line.
+        per transfer. ``indent=None`` gives one compact line. ``compact=True`` also leaves out the
+        per-line explanation sentences (their reason codes stay). To write a large plan to a file
+        without holding the text in memory, use ``reallocate.io.write_plan_json``.
         """
-        precision = self.scenario.precision
-        payload = self._payload(_json_records(self.lines, precision), _json_records(self.transfers, precision))
-        return dumps(payload, indent=indent)
+        from .io.json import plan_json_text
+
+        return plan_json_text(self, indent=indent, compact=compact)
+
+    def breaches(self) -> list[str]:
+        """Every rule the plan breaks, re-checked from the scenario alone (empty when valid)."""
+        from .verify import plan_breaches
+
+        return plan_breaches(self.scenario, self)
 
     def verify(self) -> Plan:
         """Re-check every rule from the scenario alone; raise
         [`PlanVerificationError`][reallocate.PlanVerificationError] listing
         every breach. Returns self, so ``solve(s).verify()`` chains."""
-        from .verify import plan_breaches
-
-        breaches = plan_breaches(self.scenario, self)
-        if breaches:
-            raise PlanVerificationError(breaches)
+        found = self.breaches()
+        if found:
+            raise PlanVerificationError(found)
         return self
 
     def plot(self, kind: str = "absorbable", lang: str = "en") -> Figure:
@@ -250,69 +342,43 @@ class Plan:
     # ------------------------------------------------------------------------------ build
     @classmethod
     def empty(cls, scenario: Scenario, status: str, message: str, solver: str, stages: list[StageReport]) -> Plan:
-        return cls(
-            scenario=scenario,
-            status=status,
-            message=message,
-            solver=solver,
-            summary=None,
-            lines=pd.DataFrame(columns=list(LINE_COLUMNS)),
-            transfers=pd.DataFrame(columns=list(TRANSFER_COLUMNS)),
-            stages=stages,
-        )
+        return cls(scenario=scenario, status=status, message=message, solver=solver, summary=None, stages=stages)
 
     @classmethod
-    def from_moves(
+    def from_result(
         cls,
         scenario: Scenario,
-        form: Formulation,
-        moves: Moves,
+        final_units: np.ndarray,
+        transfer_from: np.ndarray,
+        transfer_to: np.ndarray,
+        transfer_units: np.ndarray,
         *,
         status: str,
         message: str,
         solver: str,
         stages: list[StageReport],
     ) -> Plan:
+        """A plan from its exact result (line positions, whole units), with its summary."""
         t = scenario.table
-        precision = scenario.precision
-        change = np.zeros(t.size, dtype=np.int64)
-        signed = np.where(form.is_recipient, moves.amount, -moves.amount)
-        change[form.line] = signed
-        final = t.allocated + change
-        before = t.absorbable
-        after = np.minimum(final, t.capacity)
+        final = np.asarray(final_units, dtype=np.int64)
+        src = np.asarray(transfer_from, dtype=np.int64)
+        dst = np.asarray(transfer_to, dtype=np.int64)
+        units = np.asarray(transfer_units, dtype=np.int64)
+        order = np.lexsort((dst, src))
+        src, dst, units = src[order], dst[order], units[order]
+        p = scenario.precision
 
-        columns: dict[str, Any] = {k: [getattr(line, k) for line in scenario.lines] for k in LINE_KEYS}
-        for name, units in (
-            ("allocated", t.allocated),
-            ("disbursed", t.disbursed),
-            ("capacity", t.capacity),
-            ("surplus", t.surplus),
-            ("room", t.room),
-            ("final", final),
-            ("change", change),
-            ("absorbable_before", before),
-            ("absorbable_after", after),
-        ):
-            columns[name] = _decimals(units, precision)
-        lines = pd.DataFrame(columns, columns=list(LINE_COLUMNS))
-        lines.index.name = "line"
-
-        keys = [line.key for line in scenario.lines]
-        cost_of = unit_costs(scenario)
-        rows = []
-        for d, r, units_moved in moves.transfers:
-            src, dst = keys[int(form.line[d])], keys[int(form.line[r])]
-            amount = scenario.to_amount(units_moved)
-            unit_cost = cost_of(src, dst)
-            rows.append((*src, *dst, amount, unit_cost, amount * unit_cost, approval(src, dst)))
-        transfers = pd.DataFrame(rows, columns=list(TRANSFER_COLUMNS))
-
-        def total(units: np.ndarray) -> Decimal:
-            return scenario.to_amount(int(np.sum(units, dtype=object)))
+        def total(values: np.ndarray) -> Decimal:
+            return to_decimal(int(np.sum(values, dtype=np.int64)), p)
 
         allocated = total(t.allocated)
-        ab_before, ab_after = total(before), total(after)
+        ab_before, ab_after = total(t.absorbable), total(np.minimum(final, t.capacity))
+        cost_index, costs = transfer_unit_costs(scenario, src, dst)
+        per_cost = np.zeros(len(costs), dtype=np.int64)
+        np.add.at(per_cost, cost_index, units)
+        transfer_cost = sum(
+            (to_decimal(int(u), p) * c for u, c in zip(per_cost.tolist(), costs, strict=True)), Decimal(0)
+        )
         summary = Summary(
             allocated=allocated,
             disbursed=total(t.disbursed),
@@ -320,9 +386,9 @@ class Plan:
             absorbable_after=ab_after,
             lapse_before=allocated - ab_before,
             lapse_after=allocated - ab_after,
-            moved=scenario.to_amount(sum(u for _, _, u in moves.transfers)),
-            transfer_count=len(moves.transfers),
-            transfer_cost=sum((row[-2] for row in rows), Decimal(0)),
+            moved=total(units),
+            transfer_count=int(units.shape[0]),
+            transfer_cost=transfer_cost,
             rate_before=float(ab_before / allocated) if allocated else None,
             rate_after=float(ab_after / allocated) if allocated else None,
         )
@@ -332,7 +398,9 @@ class Plan:
             message=message,
             solver=solver,
             summary=summary,
-            lines=lines,
-            transfers=transfers,
+            final_units=final,
+            transfer_from=src,
+            transfer_to=dst,
+            transfer_units=units,
             stages=stages,
         )

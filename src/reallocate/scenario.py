@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,8 +41,10 @@ from .lines import (
     Lines,
     check_lines,
     check_relations,
+    duplicates,
     fmt,
     issue,
+    located,
     to_decimal,
 )
 from .rules import (
@@ -420,9 +422,7 @@ def _valid_precision(value: Any) -> Decimal | None:
 
 
 def _duplicate_issues(lines: Lines) -> list[InitErrorDetails]:
-    from .lines import _duplicates
-
-    return _duplicates(
+    return duplicates(
         {k: lines.codes(k) for k in LINE_KEYS},
         {k: lines.categories(k) for k in LINE_KEYS},
         np.arange(len(lines)),
@@ -431,9 +431,7 @@ def _duplicate_issues(lines: Lines) -> list[InitErrorDetails]:
 
 def _reissue(err: Any) -> InitErrorDetails:
     """A pydantic error (as reported) back into an error that can be raised again."""
-    from .lines import _located
-
-    return _located(err, ())
+    return located(err, ())
 
 
 @dataclass
@@ -709,14 +707,15 @@ def _target_matches(parts: _Parts, selector: Mapping[str, str], present: Mapping
 
 def _units(value: Decimal, precision: Decimal) -> int | None:
     """``value / precision`` as an int, or None when it is not a whole number of units."""
-    from .lines import _EXACT
-
     if value and value.adjusted() - precision.adjusted() > 19:
         return MAX_UNITS  # far too large; never expanded into an integer
     q = _EXACT.divide(value, precision)
     if q != q.to_integral_value(context=_EXACT):
         return None
     return int(q)
+
+
+_EXACT = Context(prec=80)
 
 
 def _build_table(lines: Lines, localities: list[Locality] | None, rules: Rules) -> LineTable:

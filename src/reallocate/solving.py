@@ -1,27 +1,45 @@
-"""``solve``: scenario -> formulation -> staged solves -> exact plan -> verified Plan."""
+"""``solve``: scenario -> formulation -> staged solves -> exact plan -> verified Plan.
+
+Three ways to the same plan, chosen per scenario (``method="auto"``):
+
+* **closed form** — when no rule ties pools together (no locality limits, targets, or binaries),
+  the absorb and share optima are computed exactly in integers (``Formulation.closed_form``); a
+  solver is needed only to order transfers by cost (flows) and to break ties among them;
+* **HiGHS** — the stages as LPs handed to HiGHS from arrays in one call each, each later stage
+  restricted to the earlier optimal face (``Formulation.face_after``);
+* **PuLP** — every stage built as a PuLP model, earlier optima kept as rows: the reference path
+  that the tests compare the others against, and the path CBC takes.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import numpy as np
-import pandas as pd
 
-from .backend import SolverName, StageOutcome, irreducible_conflict, run, validate_time_limit
+from .backend import SolverName, StageOutcome, irreducible_conflict, run, run_highs, validate_time_limit
 from .exact import Moves, exact_moves
 from .explain import Explanation, diagnose, explain_plan, name_conflict
-from .formulation import SOLVER_DIGITS, Formulation, Program
+from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Face, Formulation, Program, replace_program
 from .plan import Plan, StageReport
 from .scenario import Scenario
-from .verify import plan_breaches
 
-__all__ = ["SOLVERS", "solve"]
+__all__ = ["METHODS", "SOLVERS", "solve"]
 
 SOLVERS: tuple[str, ...] = ("highs", "cbc")
+Method = Literal["auto", "lp", "pulp"]
+METHODS: tuple[str, ...] = ("auto", "lp", "pulp")
+
+#: Branch-and-bound nodes the "fewest transfers" stage may use. Finding the fewest transfers is
+#: NP-hard (subset sum); the cap keeps the effort deterministic, so both solvers stay in step.
+COUNT_NODE_LIMIT = 200
+
+#: Factor on the kept-optimum tolerance when a later stage is retried after a numerical failure.
+RETRY_SLACK = 100.0
 
 
 def _report(o: StageOutcome) -> StageReport:
@@ -32,10 +50,10 @@ def _report(o: StageOutcome) -> StageReport:
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a solve allocates ~10^6 short-lived objects.
+    """Pause the cyclic garbage collector while a solve allocates many short-lived objects.
 
     Reference counting still frees them; the collector's full passes over a large heap would
-    otherwise cost about a third of the solve time at 10^5 lines. The previous state is restored.
+    otherwise cost a noticeable share of the solve time at 10^5 lines. The previous state is restored.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -46,46 +64,40 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-#: Branch-and-bound nodes the "fewest transfers" stage may use. Finding the fewest transfers is
-#: NP-hard (subset sum); the cap keeps the effort deterministic, so both solvers stay in step.
-COUNT_NODE_LIMIT = 200
-
-#: The "fewest transfers" MILP is attempted only up to this many candidate pairs: beyond it the
-#: search rarely closes within the node limit and only costs time.
-COUNT_MAX_PAIRS = 150
-
-#: Factor on the kept-optimum tolerance when a later stage is retried after a numerical failure.
-RETRY_SLACK = 100.0
-
-
 def _explanation(
     scenario: Scenario,
     form: Formulation,
     moves: Moves,
     solver: SolverName,
     absorb_duals: tuple[Program, np.ndarray] | None,
+    direct: bool,
 ) -> Explanation:
     """Reasons, shadow prices, lapse and gap for a found plan.
 
-    The absorb stage's duals price pools directly when it is the aggregated LP (pool rules only);
-    otherwise one more LP, the absorb stage per line as a maximisation, is solved for its duals.
+    Independent pools are priced exactly from their totals; otherwise the absorb stage's duals
+    price rows directly when it was solved per line without pairs, else one more LP (the absorb
+    stage per line, as a maximisation) is solved for its duals.
     """
     change = np.zeros(scenario.table.size, dtype=np.int64)
     if form.n:
         change[form.line] = np.where(form.is_recipient, moves.amount, -moves.amount)
     program: Program | None = None
     duals: np.ndarray | None = None
-    if absorb_duals is not None and absorb_duals[0].has("pool_in"):
+    if form.closed_money or form.n == 0:
+        return explain_plan(scenario, form, change, None, None, exact_pools=True)
+    if absorb_duals is not None and not absorb_duals[0].has("pair"):
         # that LP minimised -received: its duals are the maximisation's, negated
         program, duals = absorb_duals[0], -absorb_duals[1]
-    elif form.n:
+    else:
         program = form.explain_program()
-        outcome = run(program, solver, None)
+        outcome = run_highs(program, None) if direct else run(program, solver, None)
         duals = outcome.duals if outcome.status == "optimal" else None
+        if duals is not None and direct:
+            duals = -duals  # run_highs minimises: the explain program's objective was negated
     return explain_plan(scenario, form, change, program, duals)
 
 
-def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Explanation:
+def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName, direct: bool) -> Explanation:
     """What an infeasible scenario would need: targets' missing money; the conflicting rules."""
     t = scenario.table
     shortfall: dict[int, float] = {}
@@ -97,7 +109,7 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Exp
         absorb = form.program("absorb", [])
         if form.goals:
             elastic = form.program("absorb", [], elastic=True)
-            outcome = run(elastic, solver, None)
+            outcome = run_highs(elastic, None) if direct else run(elastic, solver, None)
             if outcome.values is not None:
                 x = outcome.values
                 if elastic.has("slack"):
@@ -106,38 +118,41 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName) -> Exp
                 amounts = np.rint(form.amounts(elastic, x)).astype(np.int64)
                 final[form.line] += np.where(form.is_recipient, amounts, -amounts)
         # HiGHS's IIS works on the LP; with integer rules, name the conflict of the relaxation
-        relaxed = dataclasses.replace(absorb, integer=np.zeros_like(absorb.integer))
+        relaxed = replace_program(absorb, integer=np.zeros_like(absorb.integer))
         found = irreducible_conflict(relaxed)
         if found is not None:
             conflict = name_conflict(scenario, form, relaxed, *found)
         elif absorb.is_mip:
             conflict = ["min_transfer / max_transfers_per_line: every plan the other rules allow breaks them"]
-    empty = pd.DataFrame()
-    return Explanation(
-        lines=empty,
-        shadow_prices=empty,
-        pools=empty,
-        lapse=empty,
-        gap={},
-        diagnosis=diagnose(scenario, form, shortfall, final, conflict),
-    )
+    return Explanation.empty(diagnose(scenario, form, shortfall, final, conflict))
 
 
-def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float | None = None) -> Plan:
+def solve(
+    scenario: Scenario,
+    *,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    method: Method = "auto",
+) -> Plan:
     """Find the best legal reallocation of ``scenario``.
 
-    Stages (see docs/concepts.md, "best plan"): maximise absorbable money; then share fairly (proportional or
-    priority, per ``rules``); then least transfer cost; then fewest transfers. ``solver`` is
-    "highs" (in-process, default) or "cbc" (PuLP's bundled CBC); both give the same plan.
-    ``time_limit`` (seconds) bounds the whole solve: when it runs out, the best plan found so far
-    is returned with status "time_limit" — never called optimal.
+    Stages (see docs/concepts.md, "best plan"): maximise absorbable money; then share fairly
+    (proportional or priority, per ``rules``); then least transfer cost; then fewest transfers.
+    ``solver`` is "highs" (in-process, default) or "cbc" (PuLP's bundled CBC); both give the same
+    plan. ``time_limit`` (seconds) bounds the whole solve: when it runs out, the best plan found so
+    far is returned with status "time_limit" — never called optimal.
+
+    ``method`` is for checking: "auto" (default) computes independent pools in closed form and
+    hands the rest to the solver directly; "lp" solves every stage as an LP even where the closed
+    form applies; "pulp" builds every stage as a PuLP model (the reference path; CBC always goes
+    through PuLP).
 
     "Fewest transfers" is exact when its branch-and-bound proves it within ``COUNT_NODE_LIMIT``
     nodes; otherwise the plan keeps transfers that are optimal for every earlier stage (without
     ``min_transfer`` a vertex: at most donors + recipients - 1 per pool), and ``plan.stages`` /
     ``plan.message`` say so. The money stages (absorbable, fair shares, cost) are always proven
     when the status is "optimal". Without costs or ``min_transfer`` no pairs are modelled: the
-    transfer list is derived from the exact line amounts (see ``exact.derive_transfers``).
+    transfer list is derived from the exact line amounts.
 
     The plan is verified against the scenario before it is returned; a plan that fails the check
     comes back with status "error" (and no amounts), never silently.
@@ -146,12 +161,14 @@ def solve(scenario: Scenario, *, solver: SolverName = "highs", time_limit: float
         raise TypeError(f"solve() needs a Scenario, got {type(scenario).__name__}")
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     limit = validate_time_limit(time_limit)
     with _gc_paused():
-        return _solve(scenario, solver, limit)
+        return _solve(scenario, solver, limit, method)
 
 
-def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
+def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: Method) -> Plan:
     began = time.perf_counter()
     deadline = None if limit is None else began + limit
     timings: dict[str, float] = {}
@@ -159,12 +176,21 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
     t0 = time.perf_counter()
     form = Formulation(scenario)
     form.digits = SOLVER_DIGITS[solver]
+    direct = solver == "highs" and method != "pulp"
+    if method != "auto":
+        form.closed_money = False  # solve the money stages as LPs: the check against the closed form
     timings["formulate"] = time.perf_counter() - t0
+
+    def run_stage(program: Program, time_left: float | None, nodes: int | None) -> StageOutcome:
+        return run_highs(program, time_left, nodes) if direct else run(program, solver, time_left, nodes)
 
     reports: list[StageReport] = []
     kept: list[tuple[str, float]] = []
+    face: Face | None = None
+    base_face: Face | None = None  # the closed form's exact amounts, kept through a retry
     absorb_duals: tuple[Program, np.ndarray] | None = None
     best: tuple[Program, np.ndarray] | None = None
+    closed: np.ndarray | None = None
     status = "optimal"
     notes: list[str] = []
     build_seconds = 0.0
@@ -173,8 +199,19 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         notes.append("no pool has both surplus and room: nothing can move")
         if any(short > 0 for *_, short in form.target_shortfalls()):
             status = "infeasible"  # nothing can move, and a target is not met as things stand
+    elif form.closed_money:
+        t0 = time.perf_counter()
+        closed = form.closed_form()
+        face = base_face = form.amount_face(closed)
+        timings["closed_form"] = time.perf_counter() - t0
     for stage in form.stages() if form.n else []:
-        if stage == "canonical" and not form.uses_pairs and best is not None and form.on_targets(*best, solver):
+        if (
+            stage == "canonical"
+            and not form.uses_pairs
+            and not form.uses_flows
+            and best is not None
+            and form.on_targets(*best, solver)
+        ):
             # Without pairs the plan is unique once every line sits on its fair target. (Judged on
             # the values, not on the share objective: CBC prints that with 8 digits only.)
             continue
@@ -189,25 +226,33 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 status = "time_limit"
-                notes.append(f"time limit reached before stage {stage!r}; the best plan found is kept")
+                notes.append(
+                    f"time limit reached before stage {stage!r}; "
+                    + ("the best plan found is kept" if best is not None or closed is not None else "no plan found")
+                )
                 break
         t0 = time.perf_counter()
-        program = form.program(stage, kept)
+        program = form.program(stage, kept, face=face)
         build_seconds += time.perf_counter() - t0
         nodes = COUNT_NODE_LIMIT if stage == "count" else None
-        outcome = run(program, solver, remaining, nodes)
+        outcome = run_stage(program, remaining, nodes)
         if outcome.status == "infeasible" and stage != "absorb":
-            # Earlier optima are kept within a tight tolerance; a solver may find that sliver
-            # infeasible numerically. Retry once with a hundredfold tolerance.
+            # Earlier optima are kept within a tight tolerance (or a face read off duals); a solver
+            # may find that sliver infeasible numerically. Retry once, keeping them as rows with a
+            # hundredfold tolerance.
             reports.append(_report(outcome))
-            program = form.program(stage, kept, slack=RETRY_SLACK)
-            outcome = run(program, solver, None if deadline is None else deadline - time.perf_counter(), nodes)
+            program = form.program(stage, _kept_of(reports, kept), slack=RETRY_SLACK, face=base_face)
+            time_left = None if deadline is None else deadline - time.perf_counter()
+            outcome = run_stage(program, time_left, nodes)
         reports.append(_report(outcome))
         if outcome.status == "optimal":
             assert outcome.values is not None and outcome.objective is not None
             best = (program, outcome.values)
             if stage != "settle":  # settle only chooses where the targets come from
-                kept.append((stage, outcome.objective))
+                if direct and outcome.col_duals is not None and outcome.duals is not None:
+                    face = form.face_after(program, outcome.values, outcome.col_duals, outcome.duals, face)
+                else:
+                    kept.append((stage, outcome.objective))
             if stage in ("absorb", "settle"):
                 form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
             if stage == "absorb" and outcome.duals is not None:
@@ -223,16 +268,17 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
             status = "time_limit"
             if outcome.values is not None:
                 best = (program, outcome.values)  # a checked feasible point of this stage
+            found = best is not None or closed is not None
             notes.append(
                 f"time limit reached in stage {stage!r}; "
-                + ("the best plan found is kept (not proven optimal)" if best is not None else "no plan found")
+                + ("the best plan found is kept (not proven optimal)" if found else "no plan found")
             )
             break
         if outcome.status == "infeasible" and stage == "absorb":
             status, best = "infeasible", None
             notes.append("no plan satisfies the rules")
             break
-        status, best = "error", None
+        status, best, closed = "error", None, None
         notes.append(f"stage {stage!r}: {outcome.detail}")
         break
     timings["build"] = build_seconds
@@ -241,11 +287,16 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
 
     t0 = time.perf_counter()
     if form.n == 0 and status == "optimal":
-        moves = Moves(np.zeros(0, dtype=np.int64), [])
+        moves = Moves.none()
+    elif best is None and closed is not None and status in ("optimal", "time_limit"):
+        # the closed form decided everything (no costs), or a later stage ran out of time
+        from .sharing import derive_transfers
+
+        moves = Moves(closed, *derive_transfers(form.pool, form.is_recipient, closed, form.n_pools))
     elif best is None:
         plan = Plan.empty(scenario, status, message, solver, reports)
         if status == "infeasible":
-            plan.explain = _diagnosis(scenario, form, solver)
+            plan.explain = _diagnosis(scenario, form, solver, direct)
             if plan.explain.diagnosis:
                 texts = [d["text"] for d in plan.explain.diagnosis["targets"]]
                 conflict = plan.explain.diagnosis["conflict"]
@@ -262,11 +313,24 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
             plan = Plan.empty(scenario, "error", f"could not round the solution exactly: {exc}", solver, reports)
             plan.timings.update(timings)
             return plan
-    plan = Plan.from_moves(scenario, form, moves, status=status, message=message, solver=solver, stages=reports)
+    final = scenario.table.allocated.copy()
+    if form.n:
+        final[form.line] += np.where(form.is_recipient, moves.amount, -moves.amount)
+    plan = Plan.from_result(
+        scenario,
+        final,
+        form.line[moves.src],
+        form.line[moves.dst],
+        moves.units,
+        status=status,
+        message=message,
+        solver=solver,
+        stages=reports,
+    )
     timings["round"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    breaches = plan_breaches(scenario, plan)
+    breaches = plan.breaches()
     timings["verify"] = time.perf_counter() - t0
     if breaches:
         hint = ""
@@ -283,8 +347,19 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None) -> Plan:
         plan.message = "optimal plan"
     if plan.found:
         t0 = time.perf_counter()
-        plan.explain = _explanation(scenario, form, moves, solver, absorb_duals)
+        plan.explain = _explanation(scenario, form, moves, solver, absorb_duals, direct)
         timings["explain"] = time.perf_counter() - t0
     plan.timings.update(timings)
     plan.timings["total"] = time.perf_counter() - began
     return plan
+
+
+def _kept_of(reports: list[StageReport], kept: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Every earlier optimum as a (stage, objective) row, for a retry without the face's equalities."""
+    out = list(kept)
+    names = {name for name, _ in out}
+    for r in reports:
+        if r.status == "optimal" and r.objective is not None and r.stage not in names and r.stage != "settle":
+            out.append((r.stage, r.objective))
+            names.add(r.stage)
+    return out

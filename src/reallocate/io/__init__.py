@@ -1,0 +1,1 @@
+"""Reading scenarios and writing plans, one module per format."""
