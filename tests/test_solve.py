@@ -331,7 +331,7 @@ def test_solve_reports_a_solver_error_without_a_plan(monkeypatch: pytest.MonkeyP
         return backend.StageOutcome(program.stage, "error", None, None, 0.0, "solver crashed")
 
     monkeypatch.setattr("reallocate.solving.run", broken)
-    monkeypatch.setattr("reallocate.solving.run_highs", lambda program, *args: broken(program, "highs", None))
+    monkeypatch.setattr("reallocate.solving.run_highs", lambda program, *args, **kw: broken(program, "highs", None))
     plan = solve(reallocate.datasets.quang_nam_2023(), method="lp")
     assert plan.status == "error" and not plan.found
     assert "solver crashed" in plan.message

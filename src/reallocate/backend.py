@@ -22,7 +22,7 @@ import pulp
 
 from .formulation import SOLVER_DIGITS, Program
 
-__all__ = ["SolverName", "StageOutcome", "check_point", "run", "run_highs"]
+__all__ = ["HighsSession", "SolverName", "StageOutcome", "check_point", "run", "run_highs"]
 
 SolverName = Literal["highs", "cbc"]
 Outcome = Literal["optimal", "time_limit", "node_limit", "infeasible", "error"]
@@ -405,43 +405,95 @@ def run(program: Program, solver: SolverName, time_limit: float | None, node_lim
     return outcome("error", None, f"{solver} ended with status {name!r} (sol_status {sol_status})")
 
 
+class HighsSession:
+    """One HiGHS instance kept across the stages of a solve.
+
+    When the next stage has the same matrix as the last one (absorb -> settle, share -> cost ->
+    canonical: only bounds, row senses and the objective change), it is solved from the last
+    optimal basis instead of from scratch; measured on 600k lines with locality limits, the settle
+    stage takes 4 s warm and 18 s cold.
+    """
+
+    def __init__(self) -> None:
+        self.highs: Any = None
+        self.program: Program | None = None
+
+    def same_matrix(self, program: Program) -> bool:
+        last = self.program
+        return (
+            last is not None
+            and not program.is_mip
+            and not last.is_mip
+            and last.num_cols == program.num_cols
+            and last.num_rows == program.num_rows
+            and np.array_equal(last.row_start, program.row_start)
+            and np.array_equal(last.col_index, program.col_index)
+            and np.array_equal(last.value, program.value)
+        )
+
+
 def run_highs(
-    program: Program, time_limit: float | None, node_limit: int | None = None, *, presolve: bool = False
+    program: Program,
+    time_limit: float | None,
+    node_limit: int | None = None,
+    *,
+    presolve: bool = False,
+    session: HighsSession | None = None,
 ) -> StageOutcome:
     """Solve ``program`` with HiGHS in-process, handed over as one row-wise matrix (no modelling
     layer), and map the answer to optimal / time_limit / node_limit / infeasible / error.
     ``values`` is set only for a point that passed ``check_point``; an optimal LP also brings its
     row duals and reduced costs (for the next stage's optimal face and for shadow prices).
 
-    Presolve is off by default: the stages after the first start with many columns fixed by the
-    optimal face, and HiGHS's presolve costs more on these LPs than it saves (measured: 60k lines,
-    settle stage 2.8 s with presolve, 0.15 s without).
+    ``presolve`` is for a first, cold LP (measured: absorb stage at 600k lines, 2.1 s with presolve,
+    6.0 s without); the later stages start with many columns fixed by the optimal face, where
+    HiGHS's presolve costs more than it saves (60k lines, settle stage: 3.7 s with, 0.2 s without).
+    With a ``session``, a stage with the last stage's matrix starts from its optimal basis.
     """
     import highspy
 
     began = time.perf_counter()
     _silence_highs_banner()
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "on" if presolve else "off")
-    if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    model = highs_model(program)
+    warm = session is not None and session.same_matrix(program)
+    if warm:
+        assert session is not None
+        h = session.highs
+        inf = highspy.kHighsInf
+        cols = np.arange(program.num_cols, dtype=np.int32)
+        rows = np.arange(program.num_rows, dtype=np.int32)
+        h.changeColsBounds(program.num_cols, cols, program.lower, program.upper)
+        h.changeRowsBounds(
+            program.num_rows,
+            rows,
+            np.where(program.row_sense == -1, -inf, program.row_rhs),
+            np.where(program.row_sense == 1, inf, program.row_rhs),
+        )
+        h.changeColsCost(program.num_cols, cols, program.cost)
+        h.setOptionValue("presolve", "off")
+    else:
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "on" if presolve else "off")
+    h.setOptionValue("time_limit", max(float(time_limit), 0.01) if time_limit is not None else highspy.kHighsInf)
     mip = program.is_mip
-    if mip:
-        model.integrality_ = [
-            highspy.HighsVarType.kInteger if is_int else highspy.HighsVarType.kContinuous
-            for is_int in program.integer.tolist()
-        ]
-        h.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
-        h.setOptionValue("mip_abs_gap", _MIP_ABS_GAP)
-        # a "used" switch at 1e-6 would let x <= bound * used carry money uncounted
-        h.setOptionValue("mip_feasibility_tolerance", 1e-7)
-        if node_limit is not None:
-            h.setOptionValue("mip_max_nodes", int(node_limit))
+    if not warm:
+        model = highs_model(program)
+        if mip:
+            model.integrality_ = [
+                highspy.HighsVarType.kInteger if is_int else highspy.HighsVarType.kContinuous
+                for is_int in program.integer.tolist()
+            ]
+            h.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
+            h.setOptionValue("mip_abs_gap", _MIP_ABS_GAP)
+            # a "used" switch at 1e-6 would let x <= bound * used carry money uncounted
+            h.setOptionValue("mip_feasibility_tolerance", 1e-7)
+            if node_limit is not None:
+                h.setOptionValue("mip_max_nodes", int(node_limit))
+        h.passModel(model)
     modelled = time.perf_counter() - began
-    h.passModel(model)
     h.run()
+    if session is not None:
+        session.highs, session.program = h, program
     status = h.getModelStatus()
     S = highspy.HighsModelStatus  # noqa: N806
     has_point = int(h.getInfo().primal_solution_status) == 2

@@ -26,7 +26,7 @@ import numpy as np
 from .formulation import Formulation, Program, snap_tolerance
 from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
-__all__ = ["Moves", "exact_moves", "split_flows"]
+__all__ = ["Moves", "exact_moves", "round_groups", "split_flows"]
 
 
 class Moves:
@@ -52,8 +52,10 @@ class Moves:
 
 
 def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: float = 1e-13) -> Moves:
+    """Whole units per active line, and transfers, from a solver's point ``x`` of ``program``."""
     s = float(form.scale)
     if program.has("pair"):
+        # line pairs: every group is one line
         units = x[program.block("pair")] * s
         if program.has("use"):
             # a pair whose "used" switch is off carries nothing, whatever crumbs the solver left
@@ -71,40 +73,43 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: fl
         flows = x[program.block("flow")] * s
         ends = (form.flow_from, form.flow_to)
         flow_units = _round_edges(ends, flows, form.flow_bound, snap_tolerance(flows, form.scale, relative))
-        totals = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
+        g_amount = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
             form.flow_to, flow_units, form.n_groups
         )
-        amount = _split_totals(form.group, totals, raw, form.bound, form.targets)
+        amount = form.line_amounts(g_amount)
         src, dst, units = split_flows(form, flow_units, amount)
         return Moves(amount, src, dst, units)
 
-    amount = _round_lines(form, raw, form.line_tolerance(raw, relative))
+    g_amount = round_groups(form, raw, form.group_tolerance(raw, relative))
+    amount = form.line_amounts(g_amount)
     src, dst, units = derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)
     return Moves(amount, src, dst, units)
 
 
-def _round_lines(form: Formulation, raw: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
-    raw = np.clip(raw, 0.0, form.bound.astype(np.float64))
+def round_groups(form: Formulation, raw: np.ndarray, tol: np.ndarray | float) -> np.ndarray:
+    """Whole units per group from a solver's amounts: values within ``tol`` of their fair target or
+    of a whole number snap to it; a pool whose snapped amounts do not balance (or are not whole) is
+    re-apportioned from its moved total, on each side, by largest remainder of the values."""
+    bound = form.g_bound
+    raw = np.clip(raw, 0.0, bound.astype(np.float64))
     amount = np.rint(raw).astype(np.int64)
     close = np.abs(raw - amount) <= tol
-    if form.targets is not None:
-        on_target = np.abs(raw - form.targets) <= tol
-        amount = np.where(on_target, form.targets, amount)
+    if form.g_targets is not None:
+        on_target = np.abs(raw - form.g_targets) <= tol
+        amount = np.where(on_target, form.g_targets, amount)
         close |= on_target
-    amount = np.minimum(np.maximum(amount, 0), form.bound)
-    signed = np.where(form.is_recipient, amount, -amount)
-    balance = group_sums(form.pool, signed, form.n_pools)
-    fractional = group_sums(form.pool, (~close).astype(np.int64), form.n_pools)
-    redo = np.flatnonzero((balance != 0) | (fractional > 0))
-    for p in redo.tolist():
-        members = np.flatnonzero(form.pool == p)
-        rec = members[form.is_recipient[members]]
-        don = members[~form.is_recipient[members]]
-        total_r, total_d = float(raw[rec].sum()), float(raw[don].sum())
-        top = min(int(form.bound[rec].sum()), int(form.bound[don].sum()))
-        moved = min(max(int(np.floor((total_r + total_d) / 2 + 0.5)), 0), top)
-        amount[rec] = _apportion_values(moved, raw[rec], form.bound[rec])
-        amount[don] = _apportion_values(moved, raw[don], form.bound[don])
+    amount = np.minimum(np.maximum(amount, 0), bound)
+    rec, pool = form.g_recipient, form.g_pool
+    balance = group_sums(pool, np.where(rec, amount, -amount), form.n_pools)
+    fractional = group_sums(pool, (~close).astype(np.int64), form.n_pools)
+    for p in np.flatnonzero((balance != 0) | (fractional > 0)).tolist():
+        members = np.flatnonzero(pool == p)
+        r = members[rec[members]]
+        d = members[~rec[members]]
+        top = min(int(bound[r].sum()), int(bound[d].sum()))
+        moved = min(max(int(np.floor((float(raw[r].sum()) + float(raw[d].sum())) / 2 + 0.5)), 0), top)
+        amount[r] = _apportion_values(moved, raw[r], bound[r])
+        amount[d] = _apportion_values(moved, raw[d], bound[d])
     return amount
 
 
@@ -135,24 +140,6 @@ def _apportion_values(total: int, values: np.ndarray, bounds: np.ndarray) -> np.
         if not moved:  # pragma: no cover - total <= sum(caps) is checked by the caller
             raise ValueError("cannot apportion: not enough capacity")
     return np.array(share, dtype=np.int64)
-
-
-def _split_totals(
-    group: np.ndarray, totals: np.ndarray, raw: np.ndarray, bound: np.ndarray, targets: np.ndarray | None
-) -> np.ndarray:
-    """Whole amounts per line from whole totals per group: where the lines' rounded values already
-    add up they are kept (targets first), else the group total is re-apportioned by value."""
-    raw = np.clip(raw, 0.0, bound.astype(np.float64))
-    amount = np.rint(raw).astype(np.int64)
-    if targets is not None:
-        amount = np.where(np.abs(raw - targets) <= 1e-6 * np.maximum(1.0, np.abs(raw)), targets, amount)
-    amount = np.clip(amount, 0, bound)
-    n_groups = totals.shape[0]
-    redo = np.flatnonzero(group_sums(group, amount, n_groups) != totals)
-    for g in redo.tolist():
-        members = np.flatnonzero(group == g)
-        amount[members] = _apportion_values(int(totals[g]), raw[members], bound[members])
-    return amount
 
 
 def _round_edges(

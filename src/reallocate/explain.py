@@ -697,8 +697,9 @@ def name_conflict(
                         what = "room" if block == "pool_in" else "surplus"
                         names.append(f"pool {label}: its total {what}")
                     else:
-                        what = "room" if form.is_recipient[k] else "surplus"
-                        bounds[what].append((_line_label(scenario, int(form.line[k])), int(form.bound[k])))
+                        what = "room" if form.g_recipient[k] else "surplus"
+                        for i in np.flatnonzero(form.group == k).tolist():
+                            bounds[what].append((_line_label(scenario, int(form.line[i])), int(form.bound[i])))
     for what, items in bounds.items():
         if not items:
             continue

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from .backend import SolverName, StageOutcome, irreducible_conflict, run, run_highs, validate_time_limit
+from .backend import HighsSession, SolverName, StageOutcome, irreducible_conflict, run, run_highs, validate_time_limit
 from .exact import Moves, exact_moves
 from .explain import Explanation, diagnose, explain_plan, name_conflict
 from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Face, Formulation, Program, replace_program
@@ -115,7 +115,7 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName, direct
                 if elastic.has("slack"):
                     slack = x[elastic.block("slack")] * form.scale
                     shortfall = dict(zip(elastic.index["slack"].tolist(), slack.tolist(), strict=True))
-                amounts = np.rint(form.amounts(elastic, x)).astype(np.int64)
+                amounts = np.rint(form.line_values(form.amounts(elastic, x))).astype(np.int64)
                 final[form.line] += np.where(form.is_recipient, amounts, -amounts)
         # HiGHS's IIS works on the LP; with integer rules, name the conflict of the relaxation
         relaxed = replace_program(absorb, integer=np.zeros_like(absorb.integer))
@@ -181,8 +181,13 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
         form.closed_money = False  # solve the money stages as LPs: the check against the closed form
     timings["formulate"] = time.perf_counter() - t0
 
+    session = HighsSession()
+
     def run_stage(program: Program, time_left: float | None, nodes: int | None) -> StageOutcome:
-        return run_highs(program, time_left, nodes) if direct else run(program, solver, time_left, nodes)
+        if not direct:
+            return run(program, solver, time_left, nodes)
+        # the first LP of a solve is cold and large: HiGHS's presolve pays for itself there
+        return run_highs(program, time_left, nodes, presolve=program.stage == "absorb", session=session)
 
     reports: list[StageReport] = []
     kept: list[tuple[str, float]] = []
