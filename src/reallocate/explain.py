@@ -9,8 +9,10 @@ unit of its bound would absorb; a line that has no column yet is priced the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import pandas as pd
 from .formulation import Formulation, Program
 from .plan import records
 from .scenario import LINE_KEYS, Scenario
+from .sharing import group_sums
 
 __all__ = ["REASONS", "Explanation", "diagnose", "explain_plan", "name_conflict"]
 
@@ -45,11 +48,13 @@ REASONS = {
 }
 
 
-@dataclass
+@dataclass(eq=False)
 class Explanation:
     """The explanation of a plan (``plan.explain``); every table is a pandas DataFrame.
 
-    * ``lines``: per line, ``reason`` (a code of ``REASONS``) and ``text`` (a sentence);
+    * ``lines``: per line, ``reason`` (a code of ``REASONS``) and ``text`` (a sentence; the
+      sentences are written when first asked for, so a national plan does not pay for a million
+      of them unless someone reads them);
     * ``shadow_prices``: per line, money absorbed by one more unit of ``capacity`` and of
       ``allocation``, ``up_to`` how many units that holds, and ``saving`` = value x up_to;
       ``ranked`` is the same, sorted: where ready projects would save the most money;
@@ -61,19 +66,36 @@ class Explanation:
       the closest lines; and the smallest set of conflicting rules.
     """
 
-    lines: pd.DataFrame
     shadow_prices: pd.DataFrame
     pools: pd.DataFrame
     lapse: pd.DataFrame
     gap: dict[str, Any]
     diagnosis: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: reason code of every line (empty without a plan)
+    reasons: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object), repr=False)
+    _texts: Callable[[], list[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls, diagnosis: dict[str, Any] | None = None) -> Explanation:
         """The explanation of a scenario without a plan: only its diagnosis."""
         frame = pd.DataFrame()
-        return cls(lines=frame, shadow_prices=frame, pools=frame, lapse=frame, gap={}, diagnosis=diagnosis)
+        return cls(shadow_prices=frame, pools=frame, lapse=frame, gap={}, diagnosis=diagnosis)
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """The sentence of every line (written on first use)."""
+        return self._texts() if self._texts is not None else []
+
+    @cached_property
+    def lines(self) -> pd.DataFrame:
+        """Per line: its keys, ``reason`` and ``text``."""
+        if self.reasons.shape[0] == 0:
+            return pd.DataFrame()
+        frame = self.shadow_prices[list(LINE_KEYS)].copy()
+        frame["reason"] = self.reasons
+        frame["text"] = self.texts
+        return frame
 
     @property
     def ranked(self) -> pd.DataFrame:
@@ -89,14 +111,14 @@ class Explanation:
         values), ``shadow_prices`` (the ``top`` entries of
         [`ranked`][reallocate.explain.Explanation.ranked]), pools, lapse, gap, diagnosis, notes."""
         lines = []
-        if not self.lines.empty:
+        if self.reasons.shape[0]:
             sp = self.shadow_prices
             lines = [
                 {"line": i, "reason": r, "text": x, "capacity_value": c, "allocation_value": v}
                 for i, r, x, c, v in zip(
-                    range(len(self.lines)),
-                    self.lines["reason"].tolist(),
-                    self.lines["text"].tolist(),
+                    range(self.reasons.shape[0]),
+                    self.reasons.tolist(),
+                    self.texts,
                     sp["capacity_value"].tolist(),
                     sp["allocation_value"].tolist(),
                     strict=True,
@@ -138,10 +160,10 @@ class _Facts:
         self.final = t.allocated + change
         self.lapse_after = np.maximum(self.final - t.capacity, 0)
         n_pools = len(t.pool_keys)
-        self.S = np.bincount(t.pool, weights=form.can_give, minlength=n_pools).astype(np.int64)
-        self.R = np.bincount(t.pool, weights=form.can_receive, minlength=n_pools).astype(np.int64)
-        self.moved = np.bincount(t.pool, weights=self.received, minlength=n_pools).astype(np.int64)
-        self.net = np.bincount(t.locality, weights=change, minlength=len(t.locality_ids)).astype(np.int64)
+        self.S = group_sums(t.pool, form.can_give, n_pools)
+        self.R = group_sums(t.pool, form.can_receive, n_pools)
+        self.moved = group_sums(t.pool, self.received, n_pools)
+        self.net = group_sums(t.locality, change, len(t.locality_ids))
         self.tight: dict[tuple[str, int], int] = {}
         big = np.iinfo(np.int64).max // 4
         self.loss_slack: np.ndarray | None = None
@@ -159,8 +181,8 @@ class _Facts:
                     self.gain_slack = slack
             slack[loc] = max(0, units - int(moved))
         # room and surplus the pool has before flags hold some of it back
-        self.raw_S = np.bincount(t.pool, weights=t.surplus, minlength=n_pools).astype(np.int64)
-        self.raw_R = np.bincount(t.pool, weights=t.room, minlength=n_pools).astype(np.int64)
+        self.raw_S = group_sums(t.pool, t.surplus, n_pools)
+        self.raw_R = group_sums(t.pool, t.room, n_pools)
 
     def amount(self, units: int | np.integer[Any]) -> str:
         if self.scenario.precision == 1:
@@ -199,8 +221,8 @@ def _held_reason(f: _Facts, limit: str) -> tuple[np.ndarray, np.ndarray]:
     return code, why
 
 
-def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
-    """A reason code and a sentence for every line."""
+def _reasons(f: _Facts) -> tuple[np.ndarray, Callable[[], list[str]]]:
+    """A reason code for every line, and a function that writes every line's sentence."""
     sc, t = f.scenario, f.t
     rules = sc.rules
     p = t.pool
@@ -232,6 +254,18 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
     code[short_give | short_take] = "held_by_flags"
     code[t.frozen] = "frozen"
 
+    return code, lambda: _reason_texts(f, code, donor, recipient, why_give, why_take)
+
+
+def _reason_texts(
+    f: _Facts, code: np.ndarray, donor: np.ndarray, recipient: np.ndarray, why_give: np.ndarray, why_take: np.ndarray
+) -> list[str]:
+    """The sentence of every line, from its reason code and its amounts."""
+    sc, t = f.scenario, f.t
+    rules = sc.rules
+    given, received = f.given, f.received
+    surplus, room = t.surplus, t.room
+    has_ceiling = t.has_ceiling
     share_word = {"proportional": "a pro-rata share", "priority": "a share by priority weight"}
     a = f.amount
     texts: list[str] = []
@@ -283,7 +317,7 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, list[str]]:
         else:
             text = REASONS[c]
         texts.append(text)
-    return code, texts
+    return texts
 
 
 # ------------------------------------------------------------------------------------ prices
@@ -370,7 +404,9 @@ def _prices(
     )
     if f.gain_slack is not None:
         up_to = np.where(lapsing, up_to, np.minimum(up_to, f.gain_slack[loc]))
-    frame = pd.DataFrame({k: sc.lines.values(k) for k in LINE_KEYS})
+    frame = pd.DataFrame(
+        {k: pd.Categorical.from_codes(sc.lines.codes(k), categories=sc.lines.categories(k)) for k in LINE_KEYS}
+    )
     frame["capacity_value"] = capacity_value
     frame["allocation_value"] = np.round(allocation_value, 9)
     frame["up_to"] = _amounts(sc, up_to)
@@ -398,7 +434,7 @@ def _room_reach(f: _Facts) -> np.ndarray:
     n_pools, n_loc = len(t.pool_keys), len(t.locality_ids)
     by = np.zeros((n_pools, n_loc), dtype=np.int64) if n_pools * n_loc <= 10**7 else None
     if by is None or f.loss_slack is None:
-        return np.bincount(t.pool, weights=left, minlength=n_pools).astype(np.int64)
+        return group_sums(t.pool, left, n_pools)
     np.add.at(by, (t.pool, t.locality), left)
     return np.minimum(by, f.loss_slack[None, :]).sum(axis=1)
 
@@ -465,7 +501,7 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
     group = t.pool[which] * n_loc + t.locality[which]
     keys, inverse = np.unique(group, return_inverse=True)
     sums = {
-        name: np.bincount(inverse, weights=arr[which], minlength=keys.shape[0]).astype(np.int64)
+        name: group_sums(inverse.reshape(-1), arr[which], keys.shape[0])
         for name, arr in (("lapse", lapse), ("no_room", no_room), ("blocked", blocked))
     }
     group_bits = np.zeros(keys.shape[0], dtype=np.int64)
@@ -511,8 +547,8 @@ def _lapse(f: _Facts) -> tuple[pd.DataFrame, dict[str, Any]]:
     )
     total = int(lapse.sum())
     allocated = int(t.allocated.sum())
-    pool_lapse = np.bincount(t.pool, weights=lapse, minlength=len(t.pool_keys))
-    loc_lapse = np.bincount(t.locality, weights=lapse, minlength=n_loc)
+    pool_lapse = group_sums(t.pool, lapse, len(t.pool_keys))
+    loc_lapse = group_sums(t.locality, lapse, n_loc)
     no_room_total, blocked_total = int(no_room.sum()), int(blocked.sum())
     gap: dict[str, Any] = {
         "amount": sc.to_amount(total),
@@ -556,16 +592,15 @@ def explain_plan(
     f = _Facts(scenario, form, change)
     codes, texts = _reasons(f)
     prices, pools = _prices(f, program, duals, exact_pools)
-    lines = prices[list(LINE_KEYS)].copy()
-    lines["reason"] = codes
-    lines["text"] = texts
     lapse, gap = _lapse(f)
     notes = []
     if (program is None or duals is None) and not exact_pools:
         notes.append("shadow prices from pool totals only (no dual prices were available)")
     if scenario.rules.min_transfer > 0 or scenario.rules.max_transfers_per_line is not None:
         notes.append("shadow prices ignore min_transfer and max_transfers_per_line (LP duals)")
-    return Explanation(lines=lines, shadow_prices=prices, pools=pools, lapse=lapse, gap=gap, notes=notes)
+    return Explanation(
+        shadow_prices=prices, pools=pools, lapse=lapse, gap=gap, notes=notes, reasons=codes, _texts=texts
+    )
 
 
 # ------------------------------------------------------------------------------------ no plan

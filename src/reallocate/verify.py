@@ -231,23 +231,47 @@ def plan_breaches(scenario: Scenario, plan: Plan) -> list[str]:
 
 def _transfer_cost(scenario: Scenario, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> Decimal:
     """Total cost: per transfer, amount x (locality pair cost + a move cost per attribute changed),
-    summed exactly over the distinct (locality pair, attributes changed) combinations."""
-    if amount.shape[0] == 0:
+    summed exactly: units are added up per distinct cost, and each sum priced once."""
+    pair_cost = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or () if c.cost}
+    move = [(a, Decimal(repr(c))) for a, c in scenario.rules.move_costs.items() if c]
+    if amount.shape[0] == 0 or (not pair_cost and not move):
         return Decimal(0)
     lines = scenario.lines
     prec = scenario.precision
-    pair_cost = {(c.from_, c.to): Decimal(repr(c.cost)) for c in scenario.transfer_costs or ()}
-    move = [(a, Decimal(repr(c))) for a, c in scenario.rules.move_costs.items() if c]
-    parts = [lines.codes("locality")[src], lines.codes("locality")[dst]]
-    parts += [(lines.codes(a)[src] != lines.codes(a)[dst]).astype(np.int64) for a, _ in move]
-    stacked = np.stack(parts)
-    combos, inverse = np.unique(stacked, axis=1, return_inverse=True)
-    units = np.zeros(combos.shape[1], dtype=np.int64)
-    np.add.at(units, inverse.reshape(-1), amount)
+    loc = lines.codes("locality")
     loc_cats = lines.categories("locality")
+    n_loc = max(len(loc_cats), 1)
+    pair = loc[src] * n_loc + loc[dst]
+    pairs, pair_of = np.unique(pair, return_inverse=True)
+    # every distinct cost of a locality pair, looked up once per pair that carries a transfer
+    values: dict[Decimal, int] = {Decimal(0): 0}
+    pair_value = np.array(
+        [
+            values.setdefault(
+                pair_cost.get((loc_cats[int(k) // n_loc], loc_cats[int(k) % n_loc]), Decimal(0)), len(values)
+            )
+            for k in pairs.tolist()
+        ],
+        dtype=np.int64,
+    )
+    code = pair_value[pair_of.reshape(-1)]
+    width = len(values)
+    for attr, _ in move:
+        changed = (lines.codes(attr)[src] != lines.codes(attr)[dst]).astype(np.int64)
+        code = code * 2 + changed
+        width *= 2
+    combos, combo_of = np.unique(code, return_inverse=True)
+    units = np.zeros(combos.shape[0], dtype=np.int64)
+    np.add.at(units, combo_of.reshape(-1), amount)
+    by_index = list(values)
     total = Decimal(0)
-    for j in range(combos.shape[1]):
-        unit_cost = pair_cost.get((loc_cats[int(combos[0, j])], loc_cats[int(combos[1, j])]), Decimal(0))
-        unit_cost += sum((c for k, (_, c) in enumerate(move) if combos[2 + k, j]), Decimal(0))
-        total += _amount(int(units[j]), prec) * unit_cost
+    for combo, u in zip(combos.tolist(), units.tolist(), strict=True):
+        unit_cost = Decimal(0)
+        for k in range(len(move) - 1, -1, -1):
+            if combo & 1:
+                unit_cost += move[k][1]
+            combo >>= 1
+        unit_cost += by_index[combo]
+        total += _amount(u, prec) * unit_cost
+    del width
     return total

@@ -214,7 +214,8 @@ class ProgramBuilder:
         rows, cols, vals = cat(self.rows, np.int64), cat(self.cols, np.int64), cat(self.vals, np.float64)
         keep = vals != 0
         rows, cols, vals = rows[keep], cols[keep], vals[keep]
-        order = np.lexsort((cols, rows))
+        # HiGHS takes the entries of a row in any order: sorting by row alone is enough
+        order = np.argsort(rows, kind="stable")
         rows, cols, vals = rows[order], cols[order], vals[order]
         row_start = np.zeros(self.n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=self.n_rows), out=row_start[1:])
