@@ -223,8 +223,7 @@ def _held_reason(f: _Facts, limit: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _reasons(f: _Facts) -> tuple[np.ndarray, Callable[[], list[str]]]:
     """A reason code for every line, and a function that writes every line's sentence."""
-    sc, t = f.scenario, f.t
-    rules = sc.rules
+    t = f.t
     p = t.pool
     given, received = f.given, f.received
     surplus, room = t.surplus, t.room
@@ -404,9 +403,7 @@ def _prices(
     )
     if f.gain_slack is not None:
         up_to = np.where(lapsing, up_to, np.minimum(up_to, f.gain_slack[loc]))
-    frame = pd.DataFrame(
-        {k: pd.Categorical.from_codes(sc.lines.codes(k), categories=sc.lines.categories(k)) for k in LINE_KEYS}
-    )
+    frame = pd.DataFrame({k: sc.lines.categorical(k) for k in LINE_KEYS})
     frame["capacity_value"] = capacity_value
     frame["allocation_value"] = np.round(allocation_value, 9)
     frame["up_to"] = _amounts(sc, up_to)

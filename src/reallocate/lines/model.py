@@ -17,13 +17,16 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Context, Decimal
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from pydantic import BaseModel, Field, StrictBool
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..rules import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS, Amount
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LINE_FIELDS",
@@ -180,6 +183,13 @@ class Lines(Sequence[Line]):
         """The ``key`` of every line, as strings."""
         cats = self._categories[key]
         return [cats[c] for c in self._codes[key].tolist()]
+
+    def categorical(self, key: str) -> pd.Categorical:
+        """The ``key`` of every line as a pandas Categorical (no string object per line)."""
+        import pandas as pd
+
+        cats = pd.Index(list(self._categories[key]), dtype=object)
+        return pd.Categorical.from_codes(self._codes[key], categories=cats)
 
     def units(self, name: str) -> np.ndarray:
         """An amount column in whole units (0 where an optional floor / ceiling is not given)."""
