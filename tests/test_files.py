@@ -20,8 +20,8 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 import reallocate
-from reallocate import files
-from reallocate.files import (
+from reallocate import io as files
+from reallocate.io import (
     LINE_COLUMNS,
     RULES,
     ScenarioFileError,
@@ -543,7 +543,7 @@ def test_plan_csv_matches_plan(tmp_path: Path, rich_plan: reallocate.Plan) -> No
     def read(name: str) -> pd.DataFrame:
         return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
-    summary = dict(zip(read("summary")[files._label("key", "en")], read("summary")["Value"], strict=True))
+    summary = dict(zip(read("summary")[files.layout._label("key", "en")], read("summary")["Value"], strict=True))
     assert Decimal(summary["transfer_cost"]) == s.transfer_cost
     assert Decimal(summary["absorbable_after"]) == s.absorbable_after
     assert float(summary["rate_after"]) == s.rate_after
@@ -584,7 +584,7 @@ def test_infeasible_plan_is_writable(tmp_path: Path) -> None:
 
 
 def _label_en_vi(key: str) -> str:
-    return files._label(key, "vi")
+    return files.layout._label(key, "vi")
 
 
 def test_big_amount_plan_is_exact(tmp_path: Path) -> None:

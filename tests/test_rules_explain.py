@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import reallocate
-from reallocate import ScenarioError, backend, solve
+from reallocate import ScenarioError, backend, pulp_backend, solve
 from reallocate.formulation import Program
 from reallocate.scenario import Scenario
 
@@ -254,7 +254,7 @@ def _max_lp() -> Program:
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_duals_of_a_maximisation_have_the_textbook_sign_for_both_solvers(solver: str) -> None:
-    outcome = backend.run(_max_lp(), solver, None)  # type: ignore[arg-type]
+    outcome = pulp_backend.run(_max_lp(), solver, None)  # type: ignore[arg-type]
     assert outcome.status == "optimal" and outcome.objective == pytest.approx(11.0)
     assert outcome.duals is not None
     assert outcome.duals == pytest.approx([2.0, 0.0], abs=1e-9)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reallocate
-from reallocate import backend, solve
+from reallocate import backend, pulp_backend, solve
 from reallocate.exact import _apportion_values, _dependent_rounding
 from reallocate.formulation import Formulation
 from reallocate.scenario import Scenario
@@ -297,7 +297,7 @@ def _min_transfer_scenario(n: int = 12) -> Scenario:
 def test_a_time_limit_is_never_reported_optimal(solver: str) -> None:
     form = Formulation(_min_transfer_scenario())
     program = form.program("absorb", [])
-    outcome = backend.run(program, solver, 1e-6)  # stops before proving anything
+    outcome = pulp_backend.run(program, solver, 1e-6)  # stops before proving anything
     assert outcome.status in ("time_limit", "optimal")
     if outcome.status == "time_limit" and outcome.values is not None:
         assert backend.check_point(program, outcome.values) is None
@@ -310,7 +310,7 @@ def test_a_time_limit_is_never_reported_optimal(solver: str) -> None:
 
 
 def test_solve_maps_a_stage_time_limit_to_a_verified_best_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_run = backend.run
+    real_run = pulp_backend.run
 
     def limited(program: Any, solver: Any, time_limit: Any, node_limit: Any = None) -> backend.StageOutcome:
         out = real_run(program, solver, time_limit, node_limit)

@@ -5,28 +5,48 @@ localities that can absorb more, so that as little money as possible lapses.
     >>> scenario = reallocate.datasets.quang_nam_2023()
     >>> plan = reallocate.solve(scenario)
     >>> plan.summary.rate_after  # doctest: +SKIP
+
+The names below are imported on first use: ``import reallocate`` (and the command line's start)
+does not pay for pandas, pydantic, numpy or a solver until something needs them.
 """
 
 from __future__ import annotations
 
-from . import datasets, files, whatif
-from .comparison import Comparison, PlanData, compare, load_plan
-from .errors import (
-    OptimizationError,
-    PlanVerificationError,
-    ReallocateError,
-    ScenarioError,
-)
-from .plan import Plan, StageReport, Summary
-from .scenario import Line, Locality, Rules, Scenario, TransferCost, load
-from .solving import SOLVERS, solve
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "SOLVERS": ".solving",
+    "Comparison": ".comparison",
+    "Line": ".lines",
+    "Lines": ".lines",
+    "Locality": ".rules",
+    "OptimizationError": ".errors",
+    "Plan": ".plan",
+    "PlanData": ".comparison",
+    "PlanVerificationError": ".errors",
+    "ReallocateError": ".errors",
+    "Rules": ".rules",
+    "Scenario": ".scenario",
+    "ScenarioError": ".errors",
+    "StageReport": ".plan",
+    "Summary": ".plan",
+    "TransferCost": ".rules",
+    "compare": ".comparison",
+    "load": ".scenario",
+    "load_plan": ".comparison",
+    "solve": ".solving",
+}
+_SUBMODULES = ("datasets", "io", "whatif")
 
 __all__ = [
     "SOLVERS",
     "Comparison",
     "Line",
+    "Lines",
     "Locality",
     "OptimizationError",
     "Plan",
@@ -42,9 +62,34 @@ __all__ = [
     "__version__",
     "compare",
     "datasets",
-    "files",
+    "io",
     "load",
     "load_plan",
     "solve",
     "whatif",
 ]
+
+if TYPE_CHECKING:
+    from . import datasets, io, whatif
+    from .comparison import Comparison, PlanData, compare, load_plan
+    from .errors import OptimizationError, PlanVerificationError, ReallocateError, ScenarioError
+    from .lines import Line, Lines
+    from .plan import Plan, StageReport, Summary
+    from .rules import Locality, Rules, TransferCost
+    from .scenario import Scenario, load
+    from .solving import SOLVERS, solve
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'reallocate' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -90,6 +90,11 @@ def dumps(obj: Any, *, indent: int | None = 2) -> str:
         text = json.dumps(plain(obj), ensure_ascii=False, default=_default, allow_nan=False)
     else:
         text = _layout(obj, " " * indent, 0)
+    return exact_digits(text)
+
+
+def exact_digits(text: str) -> str:
+    """Replace the markers of decimals a float cannot carry by their exact digits."""
     if "\\u0000dec:" in text:
         text = _MARKED.sub(r"\1", text)
     return text

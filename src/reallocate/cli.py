@@ -14,17 +14,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .errors import ReallocateError, ScenarioError
-from .labels import LANGS
-from .plan import Plan
-from .report import describe_scenario, text_report
-from .scenario import Scenario
-from .solving import SOLVERS, solve
+
+if TYPE_CHECKING:
+    from .plan import Plan
+    from .scenario import Scenario
 
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
+# kept here (not imported) so that `reallocate --help` loads nothing heavy; tests check they agree
+LANGS = ("en", "vi")
+SOLVERS = ("highs", "cbc")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,8 +45,15 @@ def _seconds(text: str) -> float:
     return value
 
 
-FORMATS = ("text", "json", "html", "excel", "csv")
-_SUFFIX_FORMAT = {".json": "json", ".html": "html", ".htm": "html", ".xlsx": "excel", ".txt": "text"}
+FORMATS = ("text", "json", "html", "excel", "csv", "parquet")
+_SUFFIX_FORMAT = {
+    ".json": "json",
+    ".html": "html",
+    ".htm": "html",
+    ".xlsx": "excel",
+    ".txt": "text",
+    ".parquet": "parquet",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--format",
             choices=FORMATS,
-            help="text, json, html, excel (.xlsx) or csv (a folder); default: from --out's suffix, else text",
+            help="text, json, html, excel (.xlsx), csv (a folder) or parquet (a folder, or a .parquet file with "
+            "its transfers beside it); default: from --out's suffix, else text",
+        )
+        cmd.add_argument(
+            "--compact",
+            action="store_true",
+            help="json: one line, no spaces, per-line reasons without their sentences (national plans)",
         )
         cmd.add_argument("--out", metavar="PATH", help="write the output to PATH instead of standard output")
         lang_option(cmd)
@@ -68,8 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
         cmd.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds with the best plan")
 
-    s = sub.add_parser("solve", help="solve a scenario (JSON file, Excel workbook or folder of CSV files)")
-    s.add_argument("file", metavar="FILE", help="scenario: .json, .xlsx, or a folder with lines.csv")
+    s = sub.add_parser("solve", help="solve a scenario (JSON, Excel, Parquet, or a folder of CSV or Parquet files)")
+    s.add_argument(
+        "file", metavar="FILE", help="scenario: .json, .xlsx, .parquet, or a folder with lines.csv or lines.parquet"
+    )
     output_options(s)
     d = sub.add_parser("demo", help="solve the bundled Quảng Nam 2023 scenario")
     output_options(d)
@@ -97,7 +114,7 @@ def _fail(message: str, code: int) -> int:
 
 
 def _read(path: str) -> Scenario:
-    from .files import read_scenario
+    from .io import read_scenario
 
     return read_scenario(path)
 
@@ -122,13 +139,26 @@ def _write_text(text: str, out: str | None, what: str) -> None:
         sys.stdout.write(text)
 
 
-def _emit(plan: Plan, fmt: str, out: str | None, lang: str) -> None:
-    if fmt in ("excel", "csv", "html") and not out:
-        raise _UsageError(f"--format {fmt} needs --out (a {'folder' if fmt == 'csv' else 'file'})")
+def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = False) -> None:
+    if fmt in ("excel", "csv", "html", "parquet") and not out:
+        raise _UsageError(f"--format {fmt} needs --out (a {'folder' if fmt in ('csv', 'parquet') else 'file'})")
     what = f"{fmt} plan (status {plan.status})"
     if fmt == "json":
-        _write_text(plan.to_json() + "\n", out, what)
+        from .io.json import write_plan_json, write_plan_json_to
+
+        if out:
+            write_plan_json(plan, out, compact=compact)
+            print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+        else:
+            write_plan_json_to(plan, sys.stdout, compact=compact)
+    elif fmt == "parquet":
+        from .io.parquet import write_plan_parquet
+
+        written = write_plan_parquet(plan, out)  # type: ignore[arg-type]
+        print(f"reallocate: wrote {what} to {', '.join(str(w) for w in written)}", file=sys.stderr)
     elif fmt == "text":
+        from .report import text_report
+
         _write_text(text_report(plan, lang), out, what)
     elif fmt == "html":
         from .html import write_html
@@ -136,12 +166,12 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str) -> None:
         write_html(plan, out, lang)  # type: ignore[arg-type]
         print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
     elif fmt == "excel":
-        from .files import write_excel
+        from .io import write_excel
 
         write_excel(plan, out, lang)  # type: ignore[arg-type]
         print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
     else:
-        from .files import write_csv
+        from .io import write_csv
 
         write_csv(plan, out, lang)  # type: ignore[arg-type]
         print(f"reallocate: wrote {what} to {out}/", file=sys.stderr)
@@ -153,6 +183,7 @@ class _UsageError(Exception):
 
 def _compare(args: argparse.Namespace) -> int:
     from .comparison import compare, load_plan
+    from .solving import solve
 
     plans: list[Any] = []
     for name in args.files:
@@ -180,15 +211,19 @@ def _run(args: argparse.Namespace) -> int:
 
             schema = changes_schema()
         else:
+            from .scenario import Scenario
+
             schema = Scenario.model_json_schema(by_alias=True)
         print(json.dumps(schema, indent=2, ensure_ascii=False))
         return EXIT_PLAN
     if args.command == "validate":
+        from .report import describe_scenario
+
         scenario = _read(args.file)
         print(f"{args.file}: {describe_scenario(scenario)}")
         return EXIT_PLAN
     if args.command == "template":
-        from .files import write_template
+        from .io import write_template
 
         write_template(args.file, args.lang)
         print(f"reallocate: wrote an empty template to {args.file}", file=sys.stderr)
@@ -206,8 +241,10 @@ def _run(args: argparse.Namespace) -> int:
 
         scenario = scenario.with_changes(*load_changes(args.changes))
     fmt = _format(args)
+    from .solving import solve
+
     plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
-    _emit(plan, fmt, args.out, args.lang)
+    _emit(plan, fmt, args.out, args.lang, args.compact)
     if args.charts and plan.found:
         from .charts import save_all
 

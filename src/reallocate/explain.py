@@ -106,14 +106,14 @@ class Explanation:
         keep = sp[sp["saving"] > 0]
         return keep.sort_values(["saving", "capacity_value"], ascending=False, kind="stable")
 
-    def to_dict(self, top: int = 100) -> dict[str, Any]:
+    def to_dict(self, top: int = 100, *, lines: bool = True) -> dict[str, Any]:
         """JSON shape: ``lines`` (per line, by position: reason, text, capacity and allocation
         values), ``shadow_prices`` (the ``top`` entries of
         [`ranked`][reallocate.explain.Explanation.ranked]), pools, lapse, gap, diagnosis, notes."""
-        lines = []
-        if self.reasons.shape[0]:
+        per_line: list[dict[str, Any]] = []
+        if lines and self.reasons.shape[0]:
             sp = self.shadow_prices
-            lines = [
+            per_line = [
                 {"line": i, "reason": r, "text": x, "capacity_value": c, "allocation_value": v}
                 for i, r, x, c, v in zip(
                     range(self.reasons.shape[0]),
@@ -127,7 +127,7 @@ class Explanation:
         ranked = self.ranked.head(top)
         shadow = [{"line": int(i), **rec} for i, rec in zip(ranked.index.tolist(), records(ranked), strict=True)]
         return {
-            "lines": lines,
+            "lines": per_line,
             "shadow_prices": shadow,
             "pools": records(self.pools),
             "lapse": records(self.lapse),

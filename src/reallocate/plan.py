@@ -20,6 +20,7 @@ from .errors import OptimizationError, PlanVerificationError
 from .lines import decimals, to_decimal
 from .rules import LINE_KEYS
 from .scenario import Scenario
+from .transfers import APPROVAL_NAMES, APPROVALS, approval, approval_codes, transfer_unit_costs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,25 +66,6 @@ TRANSFER_COLUMNS = (
 )
 #: The amount columns of ``plan.lines`` (every column after the line keys).
 LINE_AMOUNT_COLUMNS = LINE_COLUMNS[len(LINE_KEYS) :]
-
-#: Who must approve a transfer, by what it changes (DOMAIN.md, "Rules that the law gives").
-APPROVALS = {
-    "people_committee": "routine: same program and fund, between localities or components "
-    "(provincial People's Committee)",
-    "people_council": "changes program: needs the provincial People's Council (Resolution 111/2024/QH15)",
-    "capital_structure": "changes fund (investment/recurrent): changes the program's capital structure "
-    "(Decision 39/2021/QĐ-TTg)",
-}
-_APPROVAL_NAMES = tuple(APPROVALS)
-
-
-def approval(src: tuple[str, ...], dst: tuple[str, ...]) -> str:
-    """The approval a move from line key ``src`` to ``dst`` needs (a key of ``APPROVALS``)."""
-    if src[2] != dst[2]:
-        return "capital_structure"
-    if src[1] != dst[1]:
-        return "people_council"
-    return "people_committee"
 
 
 @dataclass(frozen=True)
@@ -132,57 +114,6 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def transfer_unit_costs(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, list[Decimal]]:
-    """Cost per unit of each transfer (line ``src`` -> line ``dst``) as an index into a list of
-    distinct exact costs: the locality pair's transfer cost plus a move cost for each attribute
-    the move changes (costs are written as decimals: ``Decimal(repr(float))``)."""
-    lines = scenario.lines
-    n = src.shape[0]
-    loc = lines.codes("locality")
-    loc_cats = lines.categories("locality")
-    parts: list[np.ndarray] = []
-    values: list[list[Decimal]] = []
-    if scenario.transfer_costs:
-        index = {lid: k for k, lid in enumerate(loc_cats)}
-        n_loc = len(loc_cats)
-        keys, costs = [], []
-        for tc in scenario.transfer_costs:
-            if tc.from_ in index and tc.to in index and tc.cost:
-                keys.append(index[tc.from_] * n_loc + index[tc.to])
-                costs.append(Decimal(repr(tc.cost)))
-        key_arr = np.array(keys, dtype=np.int64)
-        order = np.argsort(key_arr)
-        key_arr = key_arr[order]
-        q = loc[src] * n_loc + loc[dst]
-        pos = np.clip(np.searchsorted(key_arr, q), 0, max(key_arr.shape[0] - 1, 0))
-        hit = (key_arr[pos] == q) if key_arr.shape[0] else np.zeros(n, dtype=bool)
-        parts.append(np.where(hit, pos + 1, 0))
-        values.append([Decimal(0), *(costs[int(k)] for k in order.tolist())])
-    for attr, cost in scenario.rules.move_costs.items():
-        if not cost:
-            continue
-        codes = lines.codes(attr)
-        parts.append((codes[src] != codes[dst]).astype(np.int64))
-        values.append([Decimal(0), Decimal(repr(cost))])
-    if not parts:
-        return np.zeros(n, dtype=np.int64), [Decimal(0)]
-    # distinct combinations of the parts, each summed once, exactly
-    from .lines import combine_codes
-
-    combined = combine_codes(parts, [len(v) for v in values])
-    uniq, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    totals = [sum((values[j][int(parts[j][i])] for j in range(len(parts))), Decimal(0)) for i in first.tolist()]
-    del uniq
-    return inverse.reshape(-1).astype(np.int64), totals
-
-
-def approval_codes(scenario: Scenario, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Index into ``APPROVALS`` of the approval each transfer needs."""
-    lines = scenario.lines
-    fund, program = lines.codes("fund"), lines.codes("program")
-    return np.where(fund[src] != fund[dst], 2, np.where(program[src] != program[dst], 1, 0)).astype(np.int64)
 
 
 @dataclass(eq=False)
@@ -280,7 +211,7 @@ class Plan:
         columns["amount"] = amounts
         columns["unit_cost"] = unit_cost
         columns["cost"] = [a * c for a, c in zip(amounts, unit_cost, strict=True)]
-        columns["approval"] = [_APPROVAL_NAMES[i] for i in approval_codes(sc, src, dst).tolist()]
+        columns["approval"] = [APPROVAL_NAMES[i] for i in approval_codes(sc, src, dst).tolist()]
         return pd.DataFrame(columns, columns=list(TRANSFER_COLUMNS))
 
     # ------------------------------------------------------------------------------ export
@@ -308,12 +239,12 @@ class Plan:
 
         With ``indent`` (default 2) the layout is for people and diffs: one line per plan line and
         per transfer. ``indent=None`` gives one compact line. ``compact=True`` also leaves out the
-        per-line explanation sentences (their reason codes stay). To write a large plan to a file
-        without holding the text in memory, use ``reallocate.io.write_plan_json``.
+        per-line explanation sentences (their reason codes stay) and every space. To write a large
+        plan to a file without holding the text in memory, use ``reallocate.io.write_plan_json``.
         """
-        from .io.json import plan_json_text
+        from .plan_json import plan_json_chunks
 
-        return plan_json_text(self, indent=indent, compact=compact)
+        return "".join(plan_json_chunks(self, indent=indent, compact=compact))
 
     def breaches(self) -> list[str]:
         """Every rule the plan breaks, re-checked from the scenario alone (empty when valid)."""

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from .backend import HighsSession, SolverName, StageOutcome, irreducible_conflict, run, run_highs, validate_time_limit
+from .backend import HighsSession, SolverName, StageOutcome, irreducible_conflict, run_highs, validate_time_limit
 from .exact import Moves, exact_moves
 from .explain import Explanation, diagnose, explain_plan, name_conflict
 from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Face, Formulation, Program, replace_program
@@ -40,6 +40,13 @@ COUNT_NODE_LIMIT = 200
 
 #: Factor on the kept-optimum tolerance when a later stage is retried after a numerical failure.
 RETRY_SLACK = 100.0
+
+
+def run(program: Program, solver: SolverName, time_limit: float | None, node_limit: int | None = None) -> StageOutcome:
+    """One stage through PuLP (the reference path; CBC always takes it). PuLP is imported only here."""
+    from .pulp_backend import run as run_pulp
+
+    return run_pulp(program, solver, time_limit, node_limit)
 
 
 def _report(o: StageOutcome) -> StageReport:

@@ -1,19 +1,34 @@
-"""Plans as JSON (placeholder during the move to columnar output)."""
+"""Plans as JSON files: streamed from the plan's arrays a block of lines at a time (a 10^6-line
+plan is never one string in memory) into a temporary file that replaces the target only when
+complete. The layout is ``reallocate.plan_json``'s; scenario JSON is read by
+:func:`reallocate.load`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from .._json import dumps
+from ..plan_json import plan_json_chunks
+from .atomic import atomic_file
 
 if TYPE_CHECKING:
     from ..plan import Plan
 
+__all__ = ["write_plan_json", "write_plan_json_to"]
 
-def plan_json_text(plan: Plan, *, indent: int | None = 2, compact: bool = False) -> str:
-    from ..plan import records
 
-    precision = plan.scenario.precision
-    payload = plan._payload(records(plan.lines), records(plan.transfers))
-    del precision, compact
-    return dumps(payload, indent=indent)
+def write_plan_json_to(plan: Plan, stream: IO[str], *, indent: int | None = 2, compact: bool = False) -> int:
+    """Write the plan's JSON to an open text stream, piece by piece; returns the characters written."""
+    written = 0
+    for chunk in plan_json_chunks(plan, indent=indent, compact=compact):
+        written += stream.write(chunk)
+    written += stream.write("\n")
+    return written
+
+
+def write_plan_json(plan: Plan, path: str | Path, *, indent: int | None = 2, compact: bool = False) -> Path:
+    """Write the plan's JSON to ``path`` (atomically: a complete file or the old one)."""
+    target = Path(path)
+    with atomic_file(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as stream:
+        write_plan_json_to(plan, stream, indent=indent, compact=compact)
+    return target

@@ -1,0 +1,146 @@
+"""Folders of CSV files (UTF-8 with BOM, for Excel): scenarios in (``read_csv_folder``), plans
+and scenarios out (``write_csv``, ``write_scenario_csv``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..plan import Plan
+from ..scenario import Limit, Scenario
+from .cells import _Cell, _CellError, _Places, _plain, _Problems, _Table, _table
+from .layout import _TABLES
+from .sheets import _percent_text, _plan_sheets, _scenario_sheets, _Sheet
+from .tables import _build
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise _CellError(
+            f"{name}:{line}: not UTF-8 text; save it as 'CSV UTF-8 (comma delimited)' so Vietnamese letters survive"
+        ) from None
+
+
+def _csv_rows(text: str) -> Iterable[tuple[int, list[_Cell]]]:
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    for values in reader:
+        yield start, [_Cell(v if v.strip() else None) for v in values]
+        start = reader.line_num + 1
+
+
+def read_csv_folder(path: str | Path) -> Scenario:
+    """Read a scenario from a folder of CSV files: ``lines.csv`` (required), ``localities.csv``,
+    ``transfer_costs.csv``, ``rules.csv``, ``scenario.csv`` — the same columns as the Excel sheets.
+
+    Files are UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"); the delimiter is a
+    comma (a semicolon or tab header is recognised). Amounts are read digit for digit. Raises
+    :class:`ScenarioFileError` listing every problem as ``lines.csv:7 capacity: problem``.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(folder))
+    places = _Places(folder.name or str(folder), excel=False)
+    problems = _Problems(places)
+    files = {f.name.lower(): f for f in folder.iterdir() if f.is_file()}
+    tables: dict[str, _Table] = {}
+    for name in _TABLES:
+        f = files.get(f"{name}.csv")
+        if f is None:
+            continue
+        try:
+            text = _decode(f.read_bytes(), f.name)
+        except _CellError as bad:
+            problems.items.append(
+                {
+                    "loc": (name,),
+                    "msg": str(bad).split(": ", 1)[1],
+                    "type": "not_utf8",
+                    "cell": str(bad).split(": ", 1)[0],
+                    "table": name,
+                    "row": None,
+                    "column": None,
+                }
+            )
+            continue
+        table = _table(name, f.name, _csv_rows(text), problems)
+        tables[name] = table
+        places.tables[name] = table
+    if problems.items:
+        problems.raise_if_any()
+    return _build(tables, places, problems, folder.resolve().name, typed=False)
+
+
+def _csv_text(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Limit):
+        return _percent_text(value.share) if value.share is not None else _csv_text(value.amount, "amount")
+    if isinstance(value, Decimal):
+        return _plain(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if kind == "rate" and isinstance(value, (int, float)):
+        return _percent_text(float(value))
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _write_csv_file(sheet: _Sheet, path: Path) -> None:
+    columns = [c for c in sheet.columns if c.csv]
+    n = max((len(c.values) for c in columns), default=0)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow([c.header for c in columns])
+        for i in range(n):
+            w.writerow(
+                [
+                    _csv_text(c.values[i] if i < len(c.values) else None, c.kinds[i] if c.kinds else c.kind)
+                    for c in columns
+                ]
+            )
+
+
+# -------------------------------------------------------------------------- scenario writing
+def write_scenario_csv(scenario: Scenario, folder: str | Path) -> Path:
+    """Write ``scenario`` as CSV files (UTF-8 with a BOM) in ``folder``: lines.csv, rules.csv,
+    scenario.csv, and localities.csv / transfer_costs.csv when it has them.
+    :func:`read_csv_folder` reads them back equal (text tags that look like numbers or TRUE/FALSE
+    come back as numbers or booleans)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for sheet in _scenario_sheets(scenario, "en"):
+        if sheet.name == "guide":
+            continue
+        if sheet.name == "localities" and scenario.localities is None:
+            continue
+        if sheet.name == "transfer_costs" and scenario.transfer_costs is None:
+            continue
+        if sheet.name in ("rules", "scenario"):
+            sheet.columns = [c for c in sheet.columns if c.key != "note"]
+        _write_csv_file(sheet, out / f"{sheet.name}.csv")
+    return out
+
+
+# ------------------------------------------------------------------------------ plan writing
+def write_csv(plan: Plan, folder: str | Path, lang: str = "en") -> Path:
+    """Write ``plan`` as CSV files in ``folder`` (created if needed) and return it: summary.csv
+    (key, label, value), lines.csv, transfers.csv, lapse.csv (by pool) and, when money still
+    lapses, lapse_by_locality.csv. UTF-8 with a byte-order mark, so Excel shows Vietnamese names;
+    headers in ``lang``; amounts as exact decimal text (no thousands separators); rates as
+    fractions."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for sheet in _plan_sheets(plan, lang):
+        _write_csv_file(sheet, out / f"{sheet.name}.csv")
+    return out

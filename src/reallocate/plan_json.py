@@ -1,0 +1,220 @@
+"""The plan's public JSON shape, written from its arrays in chunks.
+
+A national plan has a million lines: its JSON is written a block of lines at a time, each record
+formatted from whole columns (ids encoded once per distinct value, amounts as exact decimal text
+from whole units), never as one giant string or one dict per line. The layout is the one people
+and diffs like: an object one key per line, lists of records one record per line; ``indent=None``
+puts everything on one line, and ``compact=True`` also leaves out the per-line explanation
+sentences (their reason codes stay) and the spaces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._json import _layout, dumps, exact_digits, number
+from ._json import plain as plain_json
+from .lines import to_decimal
+from .rules import LINE_KEYS
+from .transfers import approval_codes, transfer_unit_costs
+
+if TYPE_CHECKING:
+    from .plan import Plan
+
+__all__ = ["PLAN_FORMAT_VERSION", "plan_json_chunks"]
+
+#: Version of the plan JSON layout (bumped when a field changes meaning).
+PLAN_FORMAT_VERSION = 1
+
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_LINE_AMOUNTS = (
+    "allocated",
+    "disbursed",
+    "capacity",
+    "surplus",
+    "room",
+    "final",
+    "change",
+    "absorbable_before",
+    "absorbable_after",
+)
+_APPROVALS = ("people_committee", "people_council", "capital_structure")
+
+
+def amount_texts(units: np.ndarray, precision: Decimal) -> list[str]:
+    """Exact JSON number text of amounts given in whole units of ``precision`` (as the JSON
+    writer prints a decimal: whole numbers without a point, others without trailing zeros)."""
+    values = units.tolist()
+    if precision == 1:
+        return list(map(str, values))
+    exp = precision.as_tuple().exponent
+    if isinstance(exp, int) and precision == Decimal(1).scaleb(exp):
+        if exp >= 0:
+            factor = 10**exp
+            return [str(u * factor) for u in values]
+        k = -exp
+        base = 10**k
+        out = []
+        for u in values:
+            q, r = divmod(abs(u), base)
+            sign = "-" if u < 0 else ""
+            out.append(f"{sign}{q}" if r == 0 else f"{sign}{q}.{str(r).zfill(k).rstrip('0')}")
+        return out
+    return [_number_text(to_decimal(u, precision)) for u in values]
+
+
+def _number_text(value: Decimal) -> str:
+    return dumps(number(value), indent=None)
+
+
+def _records(columns: Sequence[tuple[str, list[str]]], sep: str, colon: str) -> list[str]:
+    """One JSON object per row, from columns of already-encoded values."""
+    if not columns:
+        return []
+    template = "{" + sep.join(f'"{name}"{colon}%s' for name, _ in columns) + "}"
+    return list(map(template.__mod__, zip(*(values for _, values in columns), strict=True)))
+
+
+def _key_columns(plan: Plan, at: np.ndarray, prefix: str) -> list[tuple[str, list[str]]]:
+    lines = plan.scenario.lines
+    out = []
+    for k in LINE_KEYS:
+        encoded = np.array([_encode_str(c) for c in lines.categories(k)], dtype=object)
+        out.append((prefix + k, encoded[lines.codes(k)[at]].tolist() if encoded.shape[0] else []))
+    return out
+
+
+def _line_records(plan: Plan, start: int, stop: int, sep: str, colon: str) -> list[str]:
+    sc = plan.scenario
+    t = sc.table
+    assert plan.final_units is not None
+    at = np.arange(start, stop)
+    final = plan.final_units[start:stop]
+    allocated, capacity = t.allocated[start:stop], t.capacity[start:stop]
+    units = {
+        "allocated": allocated,
+        "disbursed": t.disbursed[start:stop],
+        "capacity": capacity,
+        "surplus": t.surplus[start:stop],
+        "room": t.room[start:stop],
+        "final": final,
+        "change": final - allocated,
+        "absorbable_before": np.minimum(allocated, capacity),
+        "absorbable_after": np.minimum(final, capacity),
+    }
+    columns = _key_columns(plan, at, "")
+    columns += [(name, amount_texts(units[name], sc.precision)) for name in _LINE_AMOUNTS]
+    return _records(columns, sep, colon)
+
+
+def _transfer_records(plan: Plan, start: int, stop: int, sep: str, colon: str) -> list[str]:
+    sc = plan.scenario
+    src, dst = plan.transfer_from[start:stop], plan.transfer_to[start:stop]
+    units = plan.transfer_units[start:stop]
+    columns = _key_columns(plan, src, "from_") + _key_columns(plan, dst, "to_")
+    cost_index, costs = transfer_unit_costs(sc, src, dst)
+    unit_text = [_number_text(c) for c in costs]
+    amounts = amount_texts(units, sc.precision)
+    columns.append(("amount", amounts))
+    columns.append(("unit_cost", [unit_text[i] for i in cost_index.tolist()]))
+    if any(costs):
+        cost = [
+            _number_text(to_decimal(u, sc.precision) * costs[i])
+            for u, i in zip(units.tolist(), cost_index.tolist(), strict=True)
+        ]
+    else:
+        cost = ["0"] * units.shape[0]
+    columns.append(("cost", cost))
+    approvals = np.array([_encode_str(a) for a in _APPROVALS], dtype=object)
+    columns.append(("approval", approvals[approval_codes(sc, src, dst)].tolist()))
+    return _records(columns, sep, colon)
+
+
+def _explain_line_records(plan: Plan, start: int, stop: int, sep: str, colon: str, texts: bool) -> list[str]:
+    e = plan.explain
+    assert e is not None
+    columns: list[tuple[str, list[str]]] = [("line", list(map(str, range(start, stop))))]
+    reasons = e.reasons[start:stop].tolist()
+    columns.append(("reason", [_encode_str(r) for r in reasons]))
+    if texts:
+        columns.append(("text", [_encode_str(x) for x in e.texts[start:stop]]))
+    sp = e.shadow_prices
+    columns.append(("capacity_value", list(map(repr, sp["capacity_value"].to_numpy()[start:stop].tolist()))))
+    columns.append(("allocation_value", list(map(repr, sp["allocation_value"].to_numpy()[start:stop].tolist()))))
+    return _records(columns, sep, colon)
+
+
+def plan_json_chunks(
+    plan: Plan, *, indent: int | None = 2, compact: bool = False, block: int = 50_000
+) -> Iterator[str]:
+    """The plan's JSON text, piece by piece (join them, or write them to a file one by one)."""
+    pad = "" if compact or indent is None else " " * indent
+    nl = "" if not pad else "\n"
+    sep, colon = (",", ":") if compact else (", ", ": ")
+    item_sep = "," + nl if pad else sep
+
+    def head(key: str, depth: int) -> str:
+        return f"{pad * depth}{_encode_str(key)}{colon}"
+
+    def plain(value: Any, depth: int) -> str:
+        if pad:
+            text = _layout(value, pad, depth)
+        else:
+            text = json.dumps(plain_json(value), ensure_ascii=False, separators=(sep, colon), allow_nan=False)
+        return exact_digits(text)
+
+    def record_list(key: str, depth: int, total: int, make: Any) -> Iterator[str]:
+        yield head(key, depth) + "["
+        if total == 0:
+            yield "]"
+            return
+        inner = pad * (depth + 1)
+        for start in range(0, total, block):
+            stop = min(start + block, total)
+            recs = make(start, stop)
+            yield (item_sep if start else nl) + item_sep.join(inner + r for r in recs)
+        yield nl + pad * depth + "]"
+
+    sc = plan.scenario
+    found = plan.final_units is not None and plan.summary is not None
+    top: list[tuple[str, Any]] = [
+        ("version", PLAN_FORMAT_VERSION),
+        ("name", sc.name),
+        ("unit", sc.unit),
+        ("precision", sc.precision),
+        ("status", plan.status),
+        ("message", plan.message),
+        ("solver", plan.solver),
+        ("summary", plan.summary.as_dict() if plan.summary is not None else None),
+    ]
+    yield "{" + nl
+    for k, (key, value) in enumerate(top):
+        yield (item_sep if k else "") + head(key, 1) + plain(value, 1)
+    yield item_sep
+    n_lines = len(sc.lines) if found else 0
+    yield from record_list("lines", 1, n_lines, lambda a, b: _line_records(plan, a, b, sep, colon))
+    yield item_sep
+    n_tr = int(plan.transfer_units.shape[0]) if found else 0
+    yield from record_list("transfers", 1, n_tr, lambda a, b: _transfer_records(plan, a, b, sep, colon))
+    yield item_sep + head("stages", 1) + plain([asdict(s) for s in plan.stages], 1)
+    yield item_sep + head("explain", 1)
+    e = plan.explain
+    if e is None:
+        yield "null"
+    else:
+        yield "{" + nl
+        n_reasons = int(e.reasons.shape[0])
+        yield from record_list(
+            "lines", 2, n_reasons, lambda a, b: _explain_line_records(plan, a, b, sep, colon, not compact)
+        )
+        rest = e.to_dict(lines=False)
+        for key in ("shadow_prices", "pools", "lapse", "gap", "diagnosis", "notes"):
+            yield item_sep + head(key, 2) + plain(rest[key], 2)
+        yield nl + pad + "}"
+    yield nl + "}"
