@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .formulation import Formulation, Program
+from .lines import factorize
 from .plan import records
 from .scenario import LINE_KEYS, Scenario
 from .sharing import group_sums
@@ -185,11 +186,15 @@ class _Facts:
         self.raw_R = group_sums(t.pool, t.room, n_pools)
 
     def amount(self, units: int | np.integer[Any]) -> str:
-        if self.scenario.precision == 1:
-            return f"{int(units):,}"
-        from .report import amount_text
+        return self.amounts(np.array([int(units)], dtype=np.int64))[0]
 
-        return amount_text(self.scenario.to_amount(int(units)))
+    def amounts(self, units: np.ndarray) -> list[str]:
+        """Amounts for people (thousands separators), one whole column at a time."""
+        if self.scenario.precision == 1:
+            return list(map("{:,}".format, units.tolist()))
+        from .labels import amount_text
+
+        return [amount_text(self.scenario.to_amount(int(u))) for u in units.tolist()]
 
 
 # ------------------------------------------------------------------------------------ reasons
@@ -259,64 +264,113 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, Callable[[], list[str]]]:
 def _reason_texts(
     f: _Facts, code: np.ndarray, donor: np.ndarray, recipient: np.ndarray, why_give: np.ndarray, why_take: np.ndarray
 ) -> list[str]:
-    """The sentence of every line, from its reason code and its amounts."""
+    """The sentence of every line, from its reason code and its amounts: written a reason at a
+    time, each amount column formatted once for the lines that need it."""
     sc, t = f.scenario, f.t
     rules = sc.rules
     given, received = f.given, f.received
     surplus, room = t.surplus, t.room
-    has_ceiling = t.has_ceiling
     share_word = {"proportional": "a pro-rata share", "priority": "a share by priority weight"}
-    a = f.amount
-    texts: list[str] = []
-    for i, c in enumerate(code.tolist()):
+    a = f.amounts
+    out: list[str] = [""] * t.size
+    codes, names = factorize(code.tolist())
+
+    def put(at: np.ndarray, texts: list[str]) -> None:
+        for i, text in zip(at.tolist(), texts, strict=True):
+            out[i] = text
+
+    def pct(part: np.ndarray, whole: np.ndarray) -> list[str]:
+        return [f"{p / w:.0%}" for p, w in zip(part.tolist(), whole.tolist(), strict=True)]
+
+    for k, c in enumerate(names):
+        at = np.flatnonzero(codes == k)
         if c == "gave_all_surplus":
-            text = f"gave all its surplus {a(surplus[i])}"
-            if t.floor[i] > t.capacity[i]:
-                text += f"; keeps its floor {a(t.floor[i])}, above its capacity {a(t.capacity[i])}"
+            texts = [f"gave all its surplus {x}" for x in a(surplus[at])]
+            above = at[t.floor[at] > t.capacity[at]]
+            if above.shape[0]:
+                extra = {
+                    int(i): f"; keeps its floor {fl}, above its capacity {cp}"
+                    for i, fl, cp in zip(above.tolist(), a(t.floor[above]), a(t.capacity[above]), strict=True)
+                }
+                texts = [x + extra.get(i, "") for i, x in zip(at.tolist(), texts, strict=True)]
         elif c == "kept_surplus":
-            text = (
-                f"gave {a(given[i])} of its surplus {a(surplus[i])} ({given[i] / surplus[i]:.0%}): its pool ran out "
-                f"of room ({share_word[rules.donors]} of the pool's room)"
-            )
+            word = share_word[rules.donors]
+            texts = [
+                f"gave {g} of its surplus {s} ({p}): its pool ran out of room ({word} of the pool's room)"
+                for g, s, p in zip(a(given[at]), a(surplus[at]), pct(given[at], surplus[at]), strict=True)
+            ]
         elif c == "received_all_room":
-            text = f"received its whole room {a(room[i])}"
-            if has_ceiling[i] and t.ceiling[i] < t.capacity[i]:
-                text += f" (its ceiling {sc.to_amount(int(t.ceiling[i]))} caps it below its capacity)"
+            texts = [f"received its whole room {x}" for x in a(room[at])]
+            capped = at[t.has_ceiling[at] & (t.ceiling[at] < t.capacity[at])]
+            if capped.shape[0]:
+                extra = {
+                    int(i): f" (its ceiling {sc.to_amount(int(t.ceiling[i]))} caps it below its capacity)"
+                    for i in capped.tolist()
+                }
+                texts = [x + extra.get(i, "") for i, x in zip(at.tolist(), texts, strict=True)]
         elif c == "received_share":
-            text = (
-                f"received {a(received[i])} of its room {a(room[i])} ({received[i] / room[i]:.0%}): its pool ran "
-                f"out of surplus ({share_word[rules.recipients]})"
-            )
+            word = share_word[rules.recipients]
+            texts = [
+                f"received {r} of its room {m} ({p}): its pool ran out of surplus ({word})"
+                for r, m, p in zip(a(received[at]), a(room[at]), pct(received[at], room[at]), strict=True)
+            ]
         elif c == "no_room_in_pool":
-            text = f"has surplus {a(surplus[i])}, but no line of its pool has room"
-        elif c == "held_by_flags" and donor[i]:
-            text = (
-                f"gave {a(given[i])} of its surplus {a(surplus[i])}: the rest of its pool's room is on frozen or "
-                "give_only lines"
-            )
-        elif c == "held_by_flags":
-            text = (
-                f"received {a(received[i])} of its room {a(room[i])}: the rest of its pool's surplus is on frozen "
-                "or receive_only lines"
-            )
+            texts = [f"has surplus {x}, but no line of its pool has room" for x in a(surplus[at])]
         elif c == "no_surplus_in_pool":
-            text = f"could absorb {a(room[i])} more, but no line of its pool has surplus"
-        elif c.startswith("held_by_") and donor[i]:
-            text = f"gave {a(given[i])} of its surplus {a(surplus[i])}: {why_give[i]}"
-        elif c.startswith("held_by_") and recipient[i]:
-            text = f"received {a(received[i])} of its room {a(room[i])}: {why_take[i]}"
+            texts = [f"could absorb {x} more, but no line of its pool has surplus" for x in a(room[at])]
         elif c == "held_by_floor":
-            text = f"must keep its floor {a(t.floor[i])} (signed contracts) but can disburse only {a(t.capacity[i])}"
+            texts = [
+                f"must keep its floor {fl} (signed contracts) but can disburse only {cp}"
+                for fl, cp in zip(a(t.floor[at]), a(t.capacity[at]), strict=True)
+            ]
         elif c == "held_by_ceiling":
-            text = f"at its ceiling {a(t.allocated[i])}: it could disburse {a(t.capacity[i] - t.allocated[i])} more"
+            texts = [
+                f"at its ceiling {al}: it could disburse {more} more"
+                for al, more in zip(a(t.allocated[at]), a(t.capacity[at] - t.allocated[at]), strict=True)
+            ]
         elif c == "receive_only":
-            text = f"has surplus {a(surplus[i])} but is receive_only: it lapses"
+            texts = [f"has surplus {x} but is receive_only: it lapses" for x in a(surplus[at])]
         elif c == "give_only":
-            text = f"could absorb {a(room[i])} more but is give_only"
+            texts = [f"could absorb {x} more but is give_only" for x in a(room[at])]
+        elif c.startswith("held_by_"):
+            gives, takes = at[donor[at]], at[recipient[at] & ~donor[at]]
+            if c == "held_by_flags":
+                put(
+                    gives,
+                    [
+                        f"gave {g} of its surplus {s}: the rest of its pool's room is on frozen or give_only lines"
+                        for g, s in zip(a(given[gives]), a(surplus[gives]), strict=True)
+                    ],
+                )
+                put(
+                    takes,
+                    [
+                        f"received {r} of its room {m}: the rest of its pool's surplus is on frozen or receive_only lines"
+                        for r, m in zip(a(received[takes]), a(room[takes]), strict=True)
+                    ],
+                )
+            else:
+                put(
+                    gives,
+                    [
+                        f"gave {g} of its surplus {s}: {w}"
+                        for g, s, w in zip(a(given[gives]), a(surplus[gives]), why_give[gives].tolist(), strict=True)
+                    ],
+                )
+                put(
+                    takes,
+                    [
+                        f"received {r} of its room {m}: {w}"
+                        for r, m, w in zip(a(received[takes]), a(room[takes]), why_take[takes].tolist(), strict=True)
+                    ],
+                )
+            rest = at[~donor[at] & ~recipient[at]]
+            put(rest, [REASONS[c]] * rest.shape[0])
+            continue
         else:
-            text = REASONS[c]
-        texts.append(text)
-    return texts
+            texts = [REASONS[c]] * at.shape[0]
+        put(at, texts)
+    return out
 
 
 # ------------------------------------------------------------------------------------ prices

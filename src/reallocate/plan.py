@@ -238,13 +238,14 @@ class Plan:
         """JSON text: amounts as exact JSON numbers, rates as fractions.
 
         With ``indent`` (default 2) the layout is for people and diffs: one line per plan line and
-        per transfer. ``indent=None`` gives one compact line. ``compact=True`` also leaves out the
-        per-line explanation sentences (their reason codes stay) and every space. To write a large
+        per transfer. ``indent=None`` gives one compact line. ``compact=True`` writes one line without
+        spaces, per-line explanations without their sentences (reason codes stay), and names the
+        two lines of a transfer by their position in ``lines`` instead of by their keys. To write a large
         plan to a file without holding the text in memory, use ``reallocate.io.write_plan_json``.
         """
         from .plan_json import plan_json_chunks
 
-        return "".join(plan_json_chunks(self, indent=indent, compact=compact))
+        return b"".join(plan_json_chunks(self, indent=indent, compact=compact)).decode("utf-8")
 
     def breaches(self) -> list[str]:
         """Every rule the plan breaks, re-checked from the scenario alone (empty when valid)."""

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import numpy as np
 
 from ._json import _layout, dumps, exact_digits, number
@@ -69,28 +70,48 @@ def amount_texts(units: np.ndarray, precision: Decimal) -> list[str]:
     return [_number_text(to_decimal(u, precision)) for u in values]
 
 
+def amount_values(units: np.ndarray, precision: Decimal) -> list[Any]:
+    """Amounts ready for the encoder: Python ints when whole, else their exact JSON digits."""
+    if precision == precision.to_integral_value():
+        factor = int(precision)
+        if int(np.abs(units).max(initial=0)) * factor < 2**63:
+            return (units * factor).tolist() if factor != 1 else units.tolist()
+    return [msgspec.Raw(t.encode()) for t in amount_texts(units, precision)]
+
+
 def _number_text(value: Decimal) -> str:
     return dumps(number(value), indent=None)
 
 
-def _records(columns: Sequence[tuple[str, list[str]]], sep: str, colon: str) -> list[str]:
-    """One JSON object per row, from columns of already-encoded values."""
-    if not columns:
-        return []
-    template = "{" + sep.join(f'"{name}"{colon}%s' for name, _ in columns) + "}"
-    return list(map(template.__mod__, zip(*(values for _, values in columns), strict=True)))
+_ENCODER = msgspec.json.Encoder()
+_STRUCTS: dict[tuple[str, ...], Any] = {}
 
 
-def _key_columns(plan: Plan, at: np.ndarray, prefix: str) -> list[tuple[str, list[str]]]:
+def _records(columns: Sequence[tuple[str, list[Any]]], inner: bytes) -> bytes:
+    """Rows of columns as JSON objects separated by commas (and a new line plus ``inner`` when
+    laid out for people): encoded in C by msgspec from one small record per row."""
+    names = tuple(name for name, _ in columns)
+    record = _STRUCTS.get(names)
+    if record is None:
+        record = msgspec.defstruct("Record", [(name, Any) for name in names], gc=False)
+        _STRUCTS[names] = record
+    data = _ENCODER.encode(list(map(record, *(values for _, values in columns))))[1:-1]
+    if inner:
+        first = b'},{"' + names[0].encode()
+        data = data.replace(first, b"},\n" + inner + b'{"' + names[0].encode())
+    return data
+
+
+def _key_columns(plan: Plan, at: np.ndarray, prefix: str) -> list[tuple[str, list[Any]]]:
     lines = plan.scenario.lines
     out = []
     for k in LINE_KEYS:
-        encoded = np.array([_encode_str(c) for c in lines.categories(k)], dtype=object)
-        out.append((prefix + k, encoded[lines.codes(k)[at]].tolist() if encoded.shape[0] else []))
+        cats = np.array(list(lines.categories(k)), dtype=object)
+        out.append((prefix + k, cats[lines.codes(k)[at]].tolist() if cats.shape[0] else []))
     return out
 
 
-def _line_records(plan: Plan, start: int, stop: int, sep: str, colon: str) -> list[str]:
+def _line_records(plan: Plan, start: int, stop: int, inner: bytes) -> bytes:
     sc = plan.scenario
     t = sc.table
     assert plan.final_units is not None
@@ -109,51 +130,57 @@ def _line_records(plan: Plan, start: int, stop: int, sep: str, colon: str) -> li
         "absorbable_after": np.minimum(final, capacity),
     }
     columns = _key_columns(plan, at, "")
-    columns += [(name, amount_texts(units[name], sc.precision)) for name in _LINE_AMOUNTS]
-    return _records(columns, sep, colon)
+    columns += [(name, amount_values(units[name], sc.precision)) for name in _LINE_AMOUNTS]
+    return _records(columns, inner)
 
 
-def _transfer_records(plan: Plan, start: int, stop: int, sep: str, colon: str) -> list[str]:
+def _transfer_records(plan: Plan, start: int, stop: int, inner: bytes, by_position: bool) -> bytes:
     sc = plan.scenario
     src, dst = plan.transfer_from[start:stop], plan.transfer_to[start:stop]
     units = plan.transfer_units[start:stop]
-    columns = _key_columns(plan, src, "from_") + _key_columns(plan, dst, "to_")
+    if by_position:
+        columns: list[tuple[str, list[Any]]] = [("from", src.tolist()), ("to", dst.tolist())]
+    else:
+        columns = _key_columns(plan, src, "from_") + _key_columns(plan, dst, "to_")
     cost_index, costs = transfer_unit_costs(sc, src, dst)
-    unit_text = [_number_text(c) for c in costs]
-    amounts = amount_texts(units, sc.precision)
-    columns.append(("amount", amounts))
-    columns.append(("unit_cost", [unit_text[i] for i in cost_index.tolist()]))
-    if any(costs):
+    unit_raw = [msgspec.Raw(_number_text(c).encode()) for c in costs]
+    columns.append(("amount", amount_values(units, sc.precision)))
+    columns.append(("unit_cost", [unit_raw[i] for i in cost_index.tolist()]))
+    cost: list[Any]
+    if len(costs) > 1 or any(costs):
         cost = [
-            _number_text(to_decimal(u, sc.precision) * costs[i])
+            msgspec.Raw(_number_text(to_decimal(u, sc.precision) * costs[i]).encode())
             for u, i in zip(units.tolist(), cost_index.tolist(), strict=True)
         ]
     else:
-        cost = ["0"] * units.shape[0]
+        cost = [0] * units.shape[0]
     columns.append(("cost", cost))
-    approvals = np.array([_encode_str(a) for a in _APPROVALS], dtype=object)
+    approvals = np.array(_APPROVALS, dtype=object)
     columns.append(("approval", approvals[approval_codes(sc, src, dst)].tolist()))
-    return _records(columns, sep, colon)
+    return _records(columns, inner)
 
 
-def _explain_line_records(plan: Plan, start: int, stop: int, sep: str, colon: str, texts: bool) -> list[str]:
+def _explain_line_records(plan: Plan, start: int, stop: int, inner: bytes, texts: bool) -> bytes:
     e = plan.explain
     assert e is not None
-    columns: list[tuple[str, list[str]]] = [("line", list(map(str, range(start, stop))))]
-    reasons = e.reasons[start:stop].tolist()
-    columns.append(("reason", [_encode_str(r) for r in reasons]))
+    columns: list[tuple[str, list[Any]]] = [("line", list(range(start, stop)))]
+    columns.append(("reason", e.reasons[start:stop].tolist()))
     if texts:
-        columns.append(("text", [_encode_str(x) for x in e.texts[start:stop]]))
+        columns.append(("text", e.texts[start:stop]))
     sp = e.shadow_prices
-    columns.append(("capacity_value", list(map(repr, sp["capacity_value"].to_numpy()[start:stop].tolist()))))
-    columns.append(("allocation_value", list(map(repr, sp["allocation_value"].to_numpy()[start:stop].tolist()))))
-    return _records(columns, sep, colon)
+    columns.append(("capacity_value", sp["capacity_value"].to_numpy()[start:stop].tolist()))
+    columns.append(("allocation_value", sp["allocation_value"].to_numpy()[start:stop].tolist()))
+    return _records(columns, inner)
 
 
 def plan_json_chunks(
     plan: Plan, *, indent: int | None = 2, compact: bool = False, block: int = 50_000
-) -> Iterator[str]:
-    """The plan's JSON text, piece by piece (join them, or write them to a file one by one)."""
+) -> Iterator[bytes]:
+    """The plan's JSON (UTF-8), piece by piece: join them, or write them to a file one by one.
+
+    ``compact``: one line without spaces; per-line explanations without their sentences; and each
+    transfer names its two lines by position in ``lines`` (``"from": 12, "to": 40``) instead of
+    repeating their keys."""
     pad = "" if compact or indent is None else " " * indent
     nl = "" if not pad else "\n"
     sep, colon = (",", ":") if compact else (", ", ": ")
@@ -169,17 +196,17 @@ def plan_json_chunks(
             text = json.dumps(plain_json(value), ensure_ascii=False, separators=(sep, colon), allow_nan=False)
         return exact_digits(text)
 
-    def record_list(key: str, depth: int, total: int, make: Any) -> Iterator[str]:
-        yield head(key, depth) + "["
+    def record_list(key: str, depth: int, total: int, make: Any) -> Iterator[bytes]:
+        yield (head(key, depth) + "[").encode()
         if total == 0:
-            yield "]"
+            yield b"]"
             return
-        inner = pad * (depth + 1)
+        inner = (pad * (depth + 1)).encode()
+        between = ("," + nl).encode() + inner if pad else b","
         for start in range(0, total, block):
             stop = min(start + block, total)
-            recs = make(start, stop)
-            yield (item_sep if start else nl) + item_sep.join(inner + r for r in recs)
-        yield nl + pad * depth + "]"
+            yield (between if start else nl.encode() + inner) + make(start, stop, inner)
+        yield (nl + pad * depth + "]").encode()
 
     sc = plan.scenario
     found = plan.final_units is not None and plan.summary is not None
@@ -193,28 +220,26 @@ def plan_json_chunks(
         ("solver", plan.solver),
         ("summary", plan.summary.as_dict() if plan.summary is not None else None),
     ]
-    yield "{" + nl
-    for k, (key, value) in enumerate(top):
-        yield (item_sep if k else "") + head(key, 1) + plain(value, 1)
-    yield item_sep
+    yield ("{" + nl + item_sep.join(head(key, 1) + plain(value, 1) for key, value in top) + item_sep).encode()
     n_lines = len(sc.lines) if found else 0
-    yield from record_list("lines", 1, n_lines, lambda a, b: _line_records(plan, a, b, sep, colon))
-    yield item_sep
+    yield from record_list("lines", 1, n_lines, lambda a, b, inner: _line_records(plan, a, b, inner))
+    yield item_sep.encode()
     n_tr = int(plan.transfer_units.shape[0]) if found else 0
-    yield from record_list("transfers", 1, n_tr, lambda a, b: _transfer_records(plan, a, b, sep, colon))
-    yield item_sep + head("stages", 1) + plain([asdict(s) for s in plan.stages], 1)
-    yield item_sep + head("explain", 1)
+    yield from record_list("transfers", 1, n_tr, lambda a, b, inner: _transfer_records(plan, a, b, inner, compact))
+    tail = item_sep + head("stages", 1) + plain([asdict(s) for s in plan.stages], 1)
+    tail += item_sep + head("explain", 1)
     e = plan.explain
     if e is None:
-        yield "null"
-    else:
-        yield "{" + nl
-        n_reasons = int(e.reasons.shape[0])
-        yield from record_list(
-            "lines", 2, n_reasons, lambda a, b: _explain_line_records(plan, a, b, sep, colon, not compact)
-        )
-        rest = e.to_dict(lines=False)
-        for key in ("shadow_prices", "pools", "lapse", "gap", "diagnosis", "notes"):
-            yield item_sep + head(key, 2) + plain(rest[key], 2)
-        yield nl + pad + "}"
-    yield nl + "}"
+        yield (tail + "null" + nl + "}").encode()
+        return
+    yield (tail + "{" + nl).encode()
+    n_reasons = int(e.reasons.shape[0])
+    yield from record_list(
+        "lines", 2, n_reasons, lambda a, b, inner: _explain_line_records(plan, a, b, inner, not compact)
+    )
+    rest = e.to_dict(lines=False)
+    out = "".join(item_sep + head(key, 2) + plain(rest[key], 2) for key in _EXPLAIN_PARTS)
+    yield (out + nl + pad + "}" + nl + "}").encode()
+
+
+_EXPLAIN_PARTS = ("shadow_prices", "pools", "lapse", "gap", "diagnosis", "notes")

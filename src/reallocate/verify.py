@@ -42,10 +42,20 @@ def _codes(scenario: Scenario, attrs: tuple[str, ...] | list[str]) -> tuple[np.n
     lines = scenario.lines
     n = len(lines)
     code = np.zeros(n, dtype=np.int64)
+    span = 1
     for a in attrs:
-        _, inverse = np.unique(np.stack([code, lines.codes(a)]), axis=1, return_inverse=True)
-        code = inverse.reshape(-1).astype(np.int64)
-    return code, int(code.max(initial=-1)) + 1
+        size = max(len(lines.categories(a)), 1)
+        code = code * size + lines.codes(a)
+        span *= size
+        # renumber the codes in use 0..k-1: by a table when the span is small, else by sorting
+        if span <= 4 * n + 16:
+            present = np.zeros(span, dtype=bool)
+            present[code] = True
+            code = (np.cumsum(present) - 1)[code]
+        else:
+            code = np.unique(code, return_inverse=True)[1].reshape(-1)
+        span = int(code.max(initial=-1)) + 1
+    return code.astype(np.int64), span
 
 
 def _rule_breaches(scenario: Scenario, allocated: np.ndarray, capacity: np.ndarray, final: np.ndarray) -> list[str]:

@@ -6,7 +6,7 @@ complete. The layout is ``reallocate.plan_json``'s; scenario JSON is read by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from ..plan_json import plan_json_chunks
 from .atomic import atomic_file
@@ -17,18 +17,24 @@ if TYPE_CHECKING:
 __all__ = ["write_plan_json", "write_plan_json_to"]
 
 
-def write_plan_json_to(plan: Plan, stream: IO[str], *, indent: int | None = 2, compact: bool = False) -> int:
-    """Write the plan's JSON to an open text stream, piece by piece; returns the characters written."""
+def write_plan_json_to(plan: Plan, stream: IO[str] | BinaryIO, *, indent: int | None = 2, compact: bool = False) -> int:
+    """Write the plan's JSON to an open stream (text or binary), piece by piece; returns the bytes
+    written."""
+    binary = getattr(stream, "buffer", None)
+    out: BinaryIO = binary if binary is not None else stream  # type: ignore[assignment]
+    if binary is not None:
+        stream.flush()
     written = 0
     for chunk in plan_json_chunks(plan, indent=indent, compact=compact):
-        written += stream.write(chunk)
-    written += stream.write("\n")
+        written += out.write(chunk)
+    written += out.write(b"\n")
+    out.flush()
     return written
 
 
 def write_plan_json(plan: Plan, path: str | Path, *, indent: int | None = 2, compact: bool = False) -> Path:
     """Write the plan's JSON to ``path`` (atomically: a complete file or the old one)."""
     target = Path(path)
-    with atomic_file(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as stream:
+    with atomic_file(target) as tmp, open(tmp, "wb") as stream:
         write_plan_json_to(plan, stream, indent=indent, compact=compact)
     return target

@@ -215,7 +215,7 @@ def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
         tcols["approval"] = pa.array([APPROVAL_NAMES[i] for i in approval_codes(sc, src, dst).tolist()])
     transfers = pa.table(tcols)
     # everything else of the plan: its JSON without the rows of lines and transfers
-    meta = json.loads("".join(plan_json_chunks(plan, compact=True)))
+    meta = json.loads(b"".join(plan_json_chunks(plan, compact=True)))
     meta.pop("lines", None)
     meta.pop("transfers", None)
     if meta.get("explain"):
