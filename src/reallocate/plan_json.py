@@ -167,9 +167,8 @@ def _explain_line_records(plan: Plan, start: int, stop: int, inner: bytes, texts
     columns.append(("reason", e.reasons[start:stop].tolist()))
     if texts:
         columns.append(("text", e.texts[start:stop]))
-    sp = e.shadow_prices
-    columns.append(("capacity_value", sp["capacity_value"].to_numpy()[start:stop].tolist()))
-    columns.append(("allocation_value", sp["allocation_value"].to_numpy()[start:stop].tolist()))
+    columns.append(("capacity_value", e.column("capacity_value")[start:stop].tolist()))
+    columns.append(("allocation_value", e.column("allocation_value")[start:stop].tolist()))
     return _records(columns, inner)
 
 
