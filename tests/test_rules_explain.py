@@ -227,7 +227,11 @@ def test_explanations_are_in_the_json() -> None:
     data = json.loads(plan.to_json())
     explain = data["explain"]
     assert len(explain["lines"]) == 92
-    assert {"reason", "text", "capacity_value", "allocation_value"} <= set(explain["lines"][0])
+    assert {"reason", "capacity_value", "allocation_value"} <= set(explain["lines"][0])
+    assert "text" not in explain["lines"][0]  # sentences on request: they would double the JSON
+    with_texts = json.loads(plan.to_json(texts=True))["explain"]["lines"]
+    assert [x["text"] for x in with_texts] == plan.explain.lines["text"].tolist()
+    assert [x["reason"] for x in with_texts] == [x["reason"] for x in explain["lines"]]
     assert explain["gap"]["amount"] == data["summary"]["lapse_after"]
     assert explain["shadow_prices"] and explain["lapse"]
 

@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--compact",
             action="store_true",
-            help="json: one line, no spaces, per-line reasons without their sentences (national plans)",
+            help="json: one line, no spaces, transfers naming their lines by position (national plans)",
+        )
+        cmd.add_argument(
+            "--explain-text",
+            action="store_true",
+            help="json: add each line's explanation sentence to its reason code",
         )
         cmd.add_argument("--out", metavar="PATH", help="write the output to PATH instead of standard output")
         lang_option(cmd)
@@ -139,7 +144,7 @@ def _write_text(text: str, out: str | None, what: str) -> None:
         sys.stdout.write(text)
 
 
-def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = False) -> None:
+def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = False, texts: bool = False) -> None:
     if fmt in ("excel", "csv", "html", "parquet") and not out:
         raise _UsageError(f"--format {fmt} needs --out (a {'folder' if fmt in ('csv', 'parquet') else 'file'})")
     what = f"{fmt} plan (status {plan.status})"
@@ -147,10 +152,10 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = Fals
         from .io.json import write_plan_json, write_plan_json_to
 
         if out:
-            write_plan_json(plan, out, compact=compact)
+            write_plan_json(plan, out, compact=compact, texts=texts)
             print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
         else:
-            write_plan_json_to(plan, sys.stdout, compact=compact)
+            write_plan_json_to(plan, sys.stdout, compact=compact, texts=texts)
     elif fmt == "parquet":
         from .io.parquet import write_plan_parquet
 
@@ -244,7 +249,7 @@ def _run(args: argparse.Namespace) -> int:
     from .solving import solve
 
     plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
-    _emit(plan, fmt, args.out, args.lang, args.compact)
+    _emit(plan, fmt, args.out, args.lang, args.compact, args.explain_text)
     if args.charts and plan.found:
         from .charts import save_all
 

@@ -234,7 +234,7 @@ class Plan:
             "explain": self.explain.to_dict() if self.explain is not None else None,
         }
 
-    def to_json(self, *, indent: int | None = 2, compact: bool = False) -> str:
+    def to_json(self, *, indent: int | None = 2, compact: bool = False, texts: bool = False) -> str:
         """JSON text: amounts as exact JSON numbers, rates as fractions.
 
         With ``indent`` (default 2) the layout is for people and diffs: one line per plan line and
@@ -245,7 +245,7 @@ class Plan:
         """
         from .plan_json import plan_json_chunks
 
-        return b"".join(plan_json_chunks(self, indent=indent, compact=compact)).decode("utf-8")
+        return b"".join(plan_json_chunks(self, indent=indent, compact=compact, texts=texts)).decode("utf-8")
 
     def breaches(self) -> list[str]:
         """Every rule the plan breaks, re-checked from the scenario alone (empty when valid)."""

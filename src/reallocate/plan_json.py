@@ -21,7 +21,7 @@ import numpy as np
 
 from ._json import _layout, dumps, exact_digits, number
 from ._json import plain as plain_json
-from .lines import to_decimal
+from .lines import Lines, to_decimal
 from .rules import LINE_KEYS
 from .transfers import approval_codes, transfer_unit_costs
 
@@ -104,11 +104,11 @@ def _records(columns: Sequence[tuple[str, list[Any]]], inner: bytes) -> bytes:
 
 def _key_columns(plan: Plan, at: np.ndarray, prefix: str) -> list[tuple[str, list[Any]]]:
     lines = plan.scenario.lines
-    out = []
-    for k in LINE_KEYS:
-        cats = np.array(list(lines.categories(k)), dtype=object)
-        out.append((prefix + k, cats[lines.codes(k)[at]].tolist() if cats.shape[0] else []))
-    return out
+    return [(prefix + k, _category_array(lines, k)[lines.codes(k)[at]].tolist()) for k in LINE_KEYS]
+
+
+def _category_array(lines: Lines, key: str) -> np.ndarray:
+    return lines.category_array(key)
 
 
 def _line_records(plan: Plan, start: int, stop: int, inner: bytes) -> bytes:
@@ -173,13 +173,14 @@ def _explain_line_records(plan: Plan, start: int, stop: int, inner: bytes, texts
 
 
 def plan_json_chunks(
-    plan: Plan, *, indent: int | None = 2, compact: bool = False, block: int = 50_000
+    plan: Plan, *, indent: int | None = 2, compact: bool = False, texts: bool = False, block: int = 50_000
 ) -> Iterator[bytes]:
     """The plan's JSON (UTF-8), piece by piece: join them, or write them to a file one by one.
 
-    ``compact``: one line without spaces; per-line explanations without their sentences; and each
-    transfer names its two lines by position in ``lines`` (``"from": 12, "to": 40``) instead of
-    repeating their keys."""
+    Each line's explanation is its reason code and shadow prices; ``texts=True`` adds its sentence
+    (English; ``plan.explain.lines`` and the reports have them in both languages). ``compact``:
+    one line without spaces, and each transfer names its two lines by position in ``lines``
+    (``"from": 12, "to": 40``) instead of repeating their keys."""
     pad = "" if compact or indent is None else " " * indent
     nl = "" if not pad else "\n"
     sep, colon = (",", ":") if compact else (", ", ": ")
@@ -233,9 +234,7 @@ def plan_json_chunks(
         return
     yield (tail + "{" + nl).encode()
     n_reasons = int(e.reasons.shape[0])
-    yield from record_list(
-        "lines", 2, n_reasons, lambda a, b, inner: _explain_line_records(plan, a, b, inner, not compact)
-    )
+    yield from record_list("lines", 2, n_reasons, lambda a, b, inner: _explain_line_records(plan, a, b, inner, texts))
     rest = e.to_dict(lines=False)
     out = "".join(item_sep + head(key, 2) + plain(rest[key], 2) for key in _EXPLAIN_PARTS)
     yield (out + nl + pad + "}" + nl + "}").encode()

@@ -134,28 +134,28 @@ def derive_transfers(
         return empty, empty.copy(), empty.copy()
     p, rec, a = pool[idx], is_recipient[idx], amount[idx].astype(np.int64)
 
-    # 1. equal amounts: the j-th donor of (pool, amount) meets the j-th recipient of it
-    def ranks(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Members of one side sorted by (pool, amount, position), and their rank inside their
-        (pool, amount)."""
-        members = idx[mask]
-        if members.shape[0] == 0:
-            return members, members.copy()
-        pp, aa = p[mask], a[mask]
-        order = np.lexsort((members, aa, pp))
-        pp, aa, members = pp[order], aa[order], members[order]
-        start = np.r_[True, (pp[1:] != pp[:-1]) | (aa[1:] != aa[:-1])]
-        first = np.maximum.accumulate(np.where(start, np.arange(pp.shape[0]), 0))
-        return members, np.arange(pp.shape[0]) - first
-
-    d_members, d_rank = ranks(~rec)
-    r_members, r_rank = ranks(rec)
-    d_key = _pair_key(pool[d_members], amount[d_members], d_rank)
-    r_key = _pair_key(pool[r_members], amount[r_members], r_rank)
-    common, d_at, r_at = np.intersect1d(d_key, r_key, assume_unique=True, return_indices=True)
-    eq_d, eq_r = d_members[d_at], r_members[r_at]
-    eq_a = amount[eq_d].astype(np.int64)
-    del common
+    # 1. equal amounts: the j-th donor of (pool, amount) meets the j-th recipient of it. One sort
+    # puts each (pool, amount) run together, its donors first, each side in line order.
+    side = rec.astype(np.int64)
+    top = int(a.max(initial=0)) + 1
+    if (int(p.max(initial=0)) + 1) * top * 2 < 2**62:
+        order = np.argsort((p * top + a) * 2 + side, kind="stable")
+    else:
+        order = np.lexsort((side, a, p))
+    sp, sa, sside, sidx = p[order], a[order], side[order], idx[order]
+    m = sp.shape[0]
+    run_start = np.r_[True, (sp[1:] != sp[:-1]) | (sa[1:] != sa[:-1])]
+    run = np.cumsum(run_start) - 1
+    first = np.flatnonzero(run_start)
+    n_runs = first.shape[0]
+    n_don = group_sums(run, 1 - sside, n_runs)
+    n_rec = group_sums(run, sside, n_runs)
+    pairs = np.minimum(n_don, n_rec)
+    rank = np.arange(m) - first[run] - np.where(sside == 1, n_don[run], 0)
+    d_pos = np.flatnonzero((sside == 0) & (rank < pairs[run]))
+    r_pos = first[run[d_pos]] + n_don[run[d_pos]] + rank[d_pos]
+    eq_d, eq_r = sidx[d_pos], sidx[r_pos]
+    eq_a = sa[d_pos]
 
     # 2. the rest, largest first: laid end to end per pool on both sides, cut at every boundary
     matched = np.zeros(amount.shape[0], dtype=bool)
@@ -173,13 +173,6 @@ def derive_transfers(
     units = np.concatenate([eq_a, length]).astype(np.int64)
     order = np.lexsort((dst, src))
     return src[order], dst[order], units[order]
-
-
-def _pair_key(pool: np.ndarray, amount: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """One comparable key per (pool, amount, rank), as a structured view for intersect1d."""
-    rec = np.empty(pool.shape[0], dtype=[("p", np.int64), ("a", np.int64), ("r", np.int64)])
-    rec["p"], rec["a"], rec["r"] = pool, amount, rank
-    return rec
 
 
 def interval_overlaps(

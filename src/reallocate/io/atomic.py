@@ -11,22 +11,31 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["atomic_file", "atomic_folder"]
 
 
+def _temporary_name(target: Path, suffix: str) -> Path:
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}{suffix}")
+
+
 @contextlib.contextmanager
 def atomic_file(target: str | Path) -> Iterator[Path]:
     """A temporary path beside ``target`` to write to; renamed to ``target`` when the block ends
-    without an error, removed otherwise."""
+    without an error, removed otherwise. The file gets the permissions a new file would get."""
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or Path("."))
-    os.close(fd)
-    tmp_path = Path(tmp)
+    while True:
+        tmp_path = _temporary_name(target, ".part")
+        try:
+            # created as open() would create it (mode 0o666 less the umask), and never shared
+            os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:  # pragma: no cover - a 48-bit random name already taken
+            continue
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -41,13 +50,12 @@ def atomic_folder(target: str | Path) -> Iterator[Path]:
     """A temporary folder beside ``target`` to fill; it replaces ``target`` (and everything in
     it) when the block ends without an error, and is removed otherwise."""
     target = Path(target)
-    parent = target.parent if str(target.parent) else Path(".")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    tmp = _temporary_name(target, ".part")
+    tmp.mkdir()
     try:
         yield tmp
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
-            old.rmdir()
+            old = _temporary_name(target, ".old")
             os.replace(target, old)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)

@@ -5,6 +5,8 @@ complete. The layout is ``reallocate.plan_json``'s; scenario JSON is read by
 
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
@@ -17,24 +19,54 @@ if TYPE_CHECKING:
 __all__ = ["write_plan_json", "write_plan_json_to"]
 
 
-def write_plan_json_to(plan: Plan, stream: IO[str] | BinaryIO, *, indent: int | None = 2, compact: bool = False) -> int:
+def write_plan_json_to(
+    plan: Plan, stream: IO[str] | BinaryIO, *, indent: int | None = 2, compact: bool = False, texts: bool = False
+) -> int:
     """Write the plan's JSON to an open stream (text or binary), piece by piece; returns the bytes
-    written."""
+    written. A second thread writes each piece while the next is being encoded (writing releases
+    the interpreter lock), at most a few pieces ahead."""
     binary = getattr(stream, "buffer", None)
     out: BinaryIO = binary if binary is not None else stream  # type: ignore[assignment]
     if binary is not None:
         stream.flush()
+    pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (piece := pieces.get()) is not None:
+                if not failure:
+                    out.write(piece)
+        except BaseException as exc:  # reported by the producing thread
+            failure.append(exc)
+            while pieces.get() is not None:
+                pass
+
+    thread = threading.Thread(target=writer, name="reallocate-json-writer", daemon=True)
+    thread.start()
     written = 0
-    for chunk in plan_json_chunks(plan, indent=indent, compact=compact):
-        written += out.write(chunk)
-    written += out.write(b"\n")
+    try:
+        for chunk in plan_json_chunks(plan, indent=indent, compact=compact, texts=texts):
+            if failure:
+                break
+            pieces.put(chunk)
+            written += len(chunk)
+        pieces.put(b"\n")
+        written += 1
+    finally:
+        pieces.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
     out.flush()
     return written
 
 
-def write_plan_json(plan: Plan, path: str | Path, *, indent: int | None = 2, compact: bool = False) -> Path:
+def write_plan_json(
+    plan: Plan, path: str | Path, *, indent: int | None = 2, compact: bool = False, texts: bool = False
+) -> Path:
     """Write the plan's JSON to ``path`` (atomically: a complete file or the old one)."""
     target = Path(path)
     with atomic_file(target) as tmp, open(tmp, "wb") as stream:
-        write_plan_json_to(plan, stream, indent=indent, compact=compact)
+        write_plan_json_to(plan, stream, indent=indent, compact=compact, texts=texts)
     return target

@@ -122,6 +122,7 @@ class Lines(Sequence[Line]):
     """
 
     __slots__ = (
+        "_arrays",
         "_categories",
         "_codes",
         "_hash",
@@ -158,6 +159,7 @@ class Lines(Sequence[Line]):
         self.precision = precision
         self._codes = {k: _frozen(np.asarray(codes[k], dtype=np.int64)) for k in LINE_KEYS}
         self._categories = {k: tuple(categories[k]) for k in LINE_KEYS}
+        self._arrays: dict[str, np.ndarray] = {}
         self.allocated = _frozen(np.asarray(allocated, dtype=np.int64))
         self.disbursed = _frozen(np.asarray(disbursed, dtype=np.int64))
         self.capacity = _frozen(np.asarray(capacity, dtype=np.int64))
@@ -183,6 +185,14 @@ class Lines(Sequence[Line]):
         """The ``key`` of every line, as strings."""
         cats = self._categories[key]
         return [cats[c] for c in self._codes[key].tolist()]
+
+    def category_array(self, key: str) -> np.ndarray:
+        """The distinct values of ``key`` as a numpy object array, to pick per line by code."""
+        found = self._arrays.get(key)
+        if found is None:
+            found = np.array(list(self._categories[key]) or [""], dtype=object)
+            self._arrays[key] = found
+        return found
 
     def categorical(self, key: str) -> pd.Categorical:
         """The ``key`` of every line as a pandas Categorical (no string object per line)."""
