@@ -24,6 +24,8 @@ from fractions import Fraction
 import numpy as np
 
 from .formulation import Formulation, Program, snap_tolerance
+from .formulation.model import RuleRows
+from .formulation.program import EQ, LE, ProgramBuilder
 from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
 __all__ = ["Moves", "exact_moves", "round_groups", "split_flows"]
@@ -51,8 +53,18 @@ class Moves:
         return list(zip(self.src.tolist(), self.dst.tolist(), self.units.tolist(), strict=True))
 
 
-def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: float = 1e-13) -> Moves:
-    """Whole units per active line, and transfers, from a solver's point ``x`` of ``program``."""
+class RoundingError(ValueError):
+    """Rounding a solver's point to whole units breaks a rule (a target, a locality limit) and no
+    nearby whole-unit plan keeps every rule: the integer problem has to decide."""
+
+
+def exact_moves(
+    form: Formulation, program: Program, x: np.ndarray, relative: float = 1e-13, rules: RuleRows | None = None
+) -> Moves:
+    """Whole units per active line, and transfers, from a solver's point ``x`` of ``program``.
+    With ``rules`` (targets, locality limits), the whole units are checked against them exactly;
+    where rounding breaks one, the smallest whole-unit change that keeps them all is searched
+    (``repair_groups``), else ``RoundingError`` is raised."""
     s = float(form.scale)
     if program.has("pair"):
         # line pairs: every group is one line
@@ -80,7 +92,14 @@ def exact_moves(form: Formulation, program: Program, x: np.ndarray, relative: fl
         src, dst, units = split_flows(form, flow_units, amount)
         return Moves(amount, src, dst, units)
 
-    g_amount = round_groups(form, raw, form.group_tolerance(raw, relative))
+    tol = form.group_tolerance(raw, relative)
+    g_amount = round_groups(form, raw, tol)
+    if rules is not None and rules.rows and rules.broken(g_amount):
+        fractional = np.flatnonzero(np.abs(raw - np.rint(raw)) > tol)
+        repaired = repair_groups(form, rules, g_amount, fractional)
+        if repaired is None:
+            raise RoundingError("rounding to whole units breaks a rule and no nearby whole-unit plan keeps them all")
+        g_amount = repaired
     amount = form.line_amounts(g_amount)
     src, dst, units = derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)
     return Moves(amount, src, dst, units)
@@ -249,3 +268,77 @@ def split_flows(
     dst = recips[jb]
     order = np.lexsort((dst, src))
     return src[order], dst[order], units[order].astype(np.int64)
+
+
+def repair_groups(
+    form: Formulation, rules: RuleRows, g_amount: np.ndarray, fractional: np.ndarray, steps: tuple[int, ...] = (2, 8)
+) -> np.ndarray | None:
+    """The whole-unit plan nearest to ``g_amount`` that keeps every rule: small integer changes of
+    the groups that the solver left fractional or that a broken rule covers, pools kept balanced,
+    absorbing the most money first and changing the least after that. A small MILP in whole units
+    (coefficients and bounds are small integers, so it is exact at any amount). None when no change
+    within the allowed steps keeps every rule."""
+    from .backend import run_highs
+
+    broken = rules.broken(g_amount)
+    members = set(fractional.tolist())
+    for j in broken:
+        members.update(rules.rows[j][2].tolist())
+    if not members or len(members) > 20_000:
+        return None
+    chosen = np.array(sorted(members), dtype=np.int64)
+    values = g_amount.tolist()
+    for step in steps:
+        up = np.minimum(step, form.g_bound[chosen] - g_amount[chosen]).astype(np.float64)
+        down = np.minimum(step, g_amount[chosen]).astype(np.float64)
+        n = chosen.shape[0]
+        b = ProgramBuilder("repair")
+        weight = float(1 + 2 * step * n)  # any money absorbed outweighs any number of changes
+        rec = form.g_recipient[chosen]
+        b.columns("up", chosen, np.zeros(n), up, integer=True)
+        b.columns("down", chosen, np.zeros(n), down, integer=True)
+        cols_up, cols_down = b.col_ids("up"), b.col_ids("down")
+        sign = np.where(rec, 1.0, -1.0)
+        pools, pool_row = np.unique(form.g_pool[chosen], return_inverse=True)
+        b.row_block(
+            np.concatenate([pool_row, pool_row]),
+            np.concatenate([cols_up, cols_down]),
+            np.concatenate([sign, -sign]),
+            pools.shape[0],
+            EQ,
+            0.0,
+            "pool",
+        )
+        position = {int(g): k for k, g in enumerate(chosen.tolist())}
+        for _kind, _payload, groups, coef, bound in rules.rows:
+            lhs = sum(c * values[g] for c, g in zip(coef, groups.tolist(), strict=True))
+            room = -bound - lhs  # how much the row may still grow (negative: broken by that much)
+            at = [(position[g], c) for g, c in zip(groups.tolist(), coef, strict=True) if g in position]
+            reach = sum(abs(c) for _, c in at) * step
+            if room >= reach:
+                continue  # cannot bind within the allowed changes
+            if not at:
+                if room < 0:
+                    return None  # broken, and nothing here can move it
+                continue
+            pos = np.array([k for k, _ in at], dtype=np.int64)
+            c_arr = np.array([float(c) for _, c in at])
+            b.row_block(
+                np.zeros(2 * pos.shape[0], dtype=np.int64),
+                np.concatenate([cols_up[pos], cols_down[pos]]),
+                np.concatenate([c_arr, -c_arr]),
+                1,
+                LE,
+                float(room),
+                "rule",
+            )
+        cost = np.concatenate([np.where(rec, 1.0 - weight, 1.0), np.where(rec, 1.0 + weight, 1.0)])
+        outcome = run_highs(b.build(cost), None)
+        if outcome.status != "optimal" or outcome.values is None:
+            continue
+        x = np.rint(outcome.values).astype(np.int64)
+        out = g_amount.copy()
+        out[chosen] += x[:n] - x[n:]
+        if not rules.broken(out):
+            return out
+    return None

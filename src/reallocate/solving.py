@@ -17,16 +17,19 @@ import contextlib
 import gc
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from .backend import HighsSession, SolverName, StageOutcome, irreducible_conflict, run_highs, validate_time_limit
-from .exact import Moves, exact_moves
+from .exact import Moves, RoundingError, exact_moves
 from .explain import Explanation, diagnose, explain_plan, name_conflict
-from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Face, Formulation, Program, replace_program
+from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Formulation, Program, replace_program
+from .formulation.model import RuleRows
 from .plan import Plan, StageReport
 from .scenario import Scenario
+from .sharing import derive_transfers
 
 __all__ = ["METHODS", "SOLVERS", "solve"]
 
@@ -104,7 +107,9 @@ def _explanation(
     return explain_plan(scenario, form, change, program, duals)
 
 
-def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName, direct: bool) -> Explanation:
+def _diagnosis(
+    scenario: Scenario, form: Formulation, solver: SolverName, direct: bool, *, integer: bool = False
+) -> Explanation:
     """What an infeasible scenario would need: targets' missing money; the conflicting rules."""
     t = scenario.table
     shortfall: dict[int, float] = {}
@@ -115,8 +120,9 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName, direct
     else:
         absorb = form.program("absorb", [])
         if form.goals:
-            elastic = form.program("absorb", [], elastic=True)
-            outcome = run_highs(elastic, None) if direct else run(elastic, solver, None)
+            # in whole units when the rules bind at fractions of a unit (the LP would need no money)
+            elastic = form.program("absorb", [], elastic=True, integer=integer)
+            outcome = run_highs(elastic, None) if direct or integer else run(elastic, solver, None)
             if outcome.values is not None:
                 x = outcome.values
                 if elastic.has("slack"):
@@ -131,6 +137,8 @@ def _diagnosis(scenario: Scenario, form: Formulation, solver: SolverName, direct
             conflict = name_conflict(scenario, form, relaxed, *found)
         elif absorb.is_mip:
             conflict = ["min_transfer / max_transfers_per_line: every plan the other rules allow breaks them"]
+        elif integer:
+            conflict = ["whole units: the rules can be met only with fractions of a unit of precision"]
     return Explanation.empty(diagnose(scenario, form, shortfall, final, conflict))
 
 
@@ -175,6 +183,128 @@ def solve(
         return _solve(scenario, solver, limit, method)
 
 
+@dataclass
+class _Stages:
+    """What the staged solves gave."""
+
+    status: str = "optimal"
+    best: tuple[Program, np.ndarray] | None = None
+    reports: list[StageReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    absorb_duals: tuple[Program, np.ndarray] | None = None
+    build_seconds: float = 0.0
+    #: the absorb stage's optimum (LP units), when it was solved
+    absorbed: float | None = None
+
+
+def _run_stages(
+    form: Formulation,
+    solver: SolverName,
+    direct: bool,
+    deadline: float | None,
+    *,
+    closed: np.ndarray | None,
+    integer: bool = False,
+) -> _Stages:
+    """Solve the stages ``form`` needs, each keeping every earlier optimum (a face read off the
+    duals on the HiGHS path, rows on the PuLP path and for integer stages)."""
+    out = _Stages()
+    session = HighsSession()
+
+    def run_stage(program: Program, time_left: float | None, nodes: int | None) -> StageOutcome:
+        if not direct:
+            return run(program, solver, time_left, nodes)
+        # the first LP of a solve is cold and large: HiGHS's presolve pays for itself there
+        return run_highs(program, time_left, nodes, presolve=program.stage == "absorb", session=session)
+
+    kept: list[tuple[str, float]] = []
+    base_face = form.amount_face(closed) if closed is not None else None  # kept through a retry
+    face = base_face
+    for stage in form.stages() if form.n else []:
+        if (
+            stage == "canonical"
+            and not form.uses_pairs
+            and not form.uses_flows
+            and out.best is not None
+            and form.on_targets(*out.best, solver)
+        ):
+            # Without pairs the plan is unique once every line sits on its fair target. (Judged on
+            # the values, not on the share objective: CBC prints that with 8 digits only.)
+            continue
+        if stage == "count" and form.n_pairs > COUNT_MAX_PAIRS:
+            out.notes.append(
+                f"fewest transfers not searched ({form.n_pairs} candidate pairs > {COUNT_MAX_PAIRS}); "
+                "the transfers kept are optimal for every earlier stage"
+            )
+            continue
+        remaining = None
+        if deadline is not None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                out.status = "time_limit"
+                found = out.best is not None or closed is not None
+                out.notes.append(
+                    f"time limit reached before stage {stage!r}; "
+                    + ("the best plan found is kept" if found else "no plan found")
+                )
+                break
+        t0 = time.perf_counter()
+        program = form.program(stage, kept, face=face, integer=integer)
+        out.build_seconds += time.perf_counter() - t0
+        nodes = COUNT_NODE_LIMIT if stage == "count" else None
+        outcome = run_stage(program, remaining, nodes)
+        if outcome.status == "infeasible" and stage != "absorb":
+            # Earlier optima are kept within a tight tolerance (or a face read off duals); a solver
+            # may find that sliver infeasible numerically. Retry once, keeping them as rows with a
+            # hundredfold tolerance.
+            out.reports.append(_report(outcome))
+            program = form.program(
+                stage, _kept_of(out.reports, kept), slack=RETRY_SLACK, face=base_face, integer=integer
+            )
+            time_left = None if deadline is None else deadline - time.perf_counter()
+            outcome = run_stage(program, time_left, nodes)
+        out.reports.append(_report(outcome))
+        if outcome.status == "optimal":
+            assert outcome.values is not None and outcome.objective is not None
+            out.best = (program, outcome.values)
+            if stage != "settle":  # settle only chooses where the targets come from
+                if direct and outcome.col_duals is not None and outcome.duals is not None:
+                    face = form.face_after(program, outcome.values, outcome.col_duals, outcome.duals, face)
+                else:
+                    kept.append((stage, outcome.objective))
+            if stage in ("absorb", "settle"):
+                form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
+            if stage == "absorb":
+                out.absorbed = outcome.objective
+                if outcome.duals is not None:
+                    out.absorb_duals = (program, outcome.duals)
+            continue
+        if outcome.status == "node_limit" and stage == "count":
+            out.notes.append(
+                f"fewest transfers not proven within {COUNT_NODE_LIMIT} branch-and-bound nodes; "
+                "the transfers kept are optimal for every earlier stage"
+            )
+            continue
+        if outcome.status in ("time_limit", "node_limit"):
+            out.status = "time_limit"
+            if outcome.values is not None:
+                out.best = (program, outcome.values)  # a checked feasible point of this stage
+            found = out.best is not None or closed is not None
+            out.notes.append(
+                f"time limit reached in stage {stage!r}; "
+                + ("the best plan found is kept (not proven optimal)" if found else "no plan found")
+            )
+            break
+        if outcome.status == "infeasible" and stage == "absorb":
+            out.status, out.best = "infeasible", None
+            out.notes.append("no plan in whole units satisfies the rules" if integer else "no plan satisfies the rules")
+            break
+        out.status, out.best = "error", None
+        out.notes.append(f"stage {stage!r}: {outcome.detail}")
+        break
+    return out
+
+
 def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: Method) -> Plan:
     began = time.perf_counter()
     deadline = None if limit is None else began + limit
@@ -188,127 +318,74 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
         form.closed_money = False  # solve the money stages as LPs: the check against the closed form
     timings["formulate"] = time.perf_counter() - t0
 
-    session = HighsSession()
-
-    def run_stage(program: Program, time_left: float | None, nodes: int | None) -> StageOutcome:
-        if not direct:
-            return run(program, solver, time_left, nodes)
-        # the first LP of a solve is cold and large: HiGHS's presolve pays for itself there
-        return run_highs(program, time_left, nodes, presolve=program.stage == "absorb", session=session)
-
-    reports: list[StageReport] = []
-    kept: list[tuple[str, float]] = []
-    face: Face | None = None
-    base_face: Face | None = None  # the closed form's exact amounts, kept through a retry
-    absorb_duals: tuple[Program, np.ndarray] | None = None
-    best: tuple[Program, np.ndarray] | None = None
     closed: np.ndarray | None = None
-    status = "optimal"
-    notes: list[str] = []
-    build_seconds = 0.0
-
+    pre_notes: list[str] = []
+    status0 = "optimal"
     if form.n == 0:
-        notes.append("no pool has both surplus and room: nothing can move")
+        pre_notes.append("no pool has both surplus and room: nothing can move")
         if any(short > 0 for *_, short in form.target_shortfalls()):
-            status = "infeasible"  # nothing can move, and a target is not met as things stand
+            status0 = "infeasible"  # nothing can move, and a target is not met as things stand
     elif form.closed_money:
         t0 = time.perf_counter()
         closed = form.closed_form()
-        face = base_face = form.amount_face(closed)
         timings["closed_form"] = time.perf_counter() - t0
-    for stage in form.stages() if form.n else []:
-        if (
-            stage == "canonical"
-            and not form.uses_pairs
-            and not form.uses_flows
-            and best is not None
-            and form.on_targets(*best, solver)
-        ):
-            # Without pairs the plan is unique once every line sits on its fair target. (Judged on
-            # the values, not on the share objective: CBC prints that with 8 digits only.)
-            continue
-        if stage == "count" and form.n_pairs > COUNT_MAX_PAIRS:
-            notes.append(
-                f"fewest transfers not searched ({form.n_pairs} candidate pairs > {COUNT_MAX_PAIRS}); "
-                "the transfers kept are optimal for every earlier stage"
-            )
-            continue
-        remaining = None
-        if deadline is not None:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                status = "time_limit"
+    stages = _run_stages(form, solver, direct, deadline, closed=closed)
+    status = status0 if status0 != "optimal" else stages.status
+    if stages.status == "error":
+        closed = None
+    notes = pre_notes + stages.notes
+    reports = stages.reports
+    integer_note = ""
+    rules = RuleRows(form) if form.coupled else None
+
+    t0 = time.perf_counter()
+    moves: Moves | None = None
+    if form.n == 0 and status == "optimal":
+        moves = Moves.none()
+    elif stages.best is None and closed is not None and status in ("optimal", "time_limit"):
+        # the closed form decided everything (no costs), or a later stage ran out of time
+        moves = Moves(closed, *derive_transfers(form.pool, form.is_recipient, closed, form.n_pools))
+    elif stages.best is not None:
+        program, values = stages.best
+        try:
+            moves = exact_moves(form, program, values, SOLVER_DIGITS[solver], rules)
+            if rules is not None and status == "optimal" and not _absorbs_the_optimum(form, moves, stages.absorbed):
+                raise RoundingError("the whole-unit plan found absorbs less than the LP optimum")
+        except RoundingError as exc:
+            # the rules bind at fractions of a unit: the integer problem decides
+            integer_note = str(exc)
+            moves = None
+            if form.scale == 1:
+                stages = _run_stages(form, solver, True, deadline, closed=None, integer=True)
+                reports = reports + stages.reports
+                status = stages.status
+                notes += stages.notes
+                if stages.best is not None:
+                    program, values = stages.best
+                    try:
+                        moves = exact_moves(form, program, values, SOLVER_DIGITS["highs"], rules)
+                    except RoundingError as again:
+                        status = "error"
+                        notes.append(f"could not round the integer solution exactly: {again}")
+                if moves is not None:
+                    notes.append("rules bind at fractions of a unit: the plan is the whole-unit optimum")
+            else:
+                status = "error"
                 notes.append(
-                    f"time limit reached before stage {stage!r}; "
-                    + ("the best plan found is kept" if best is not None or closed is not None else "no plan found")
+                    f"{exc}; at amounts above 10^9 units of precision the whole-unit problem is not solved "
+                    "exactly (a larger precision would make it so)"
                 )
-                break
-        t0 = time.perf_counter()
-        program = form.program(stage, kept, face=face)
-        build_seconds += time.perf_counter() - t0
-        nodes = COUNT_NODE_LIMIT if stage == "count" else None
-        outcome = run_stage(program, remaining, nodes)
-        if outcome.status == "infeasible" and stage != "absorb":
-            # Earlier optima are kept within a tight tolerance (or a face read off duals); a solver
-            # may find that sliver infeasible numerically. Retry once, keeping them as rows with a
-            # hundredfold tolerance.
-            reports.append(_report(outcome))
-            program = form.program(stage, _kept_of(reports, kept), slack=RETRY_SLACK, face=base_face)
-            time_left = None if deadline is None else deadline - time.perf_counter()
-            outcome = run_stage(program, time_left, nodes)
-        reports.append(_report(outcome))
-        if outcome.status == "optimal":
-            assert outcome.values is not None and outcome.objective is not None
-            best = (program, outcome.values)
-            if stage != "settle":  # settle only chooses where the targets come from
-                if direct and outcome.col_duals is not None and outcome.duals is not None:
-                    face = form.face_after(program, outcome.values, outcome.col_duals, outcome.duals, face)
-                else:
-                    kept.append((stage, outcome.objective))
-            if stage in ("absorb", "settle"):
-                form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
-            if stage == "absorb" and outcome.duals is not None:
-                absorb_duals = (program, outcome.duals)
-            continue
-        if outcome.status == "node_limit" and stage == "count":
-            notes.append(
-                f"fewest transfers not proven within {COUNT_NODE_LIMIT} branch-and-bound nodes; "
-                "the transfers kept are optimal for every earlier stage"
-            )
-            continue
-        if outcome.status in ("time_limit", "node_limit"):
-            status = "time_limit"
-            if outcome.values is not None:
-                best = (program, outcome.values)  # a checked feasible point of this stage
-            found = best is not None or closed is not None
-            notes.append(
-                f"time limit reached in stage {stage!r}; "
-                + ("the best plan found is kept (not proven optimal)" if found else "no plan found")
-            )
-            break
-        if outcome.status == "infeasible" and stage == "absorb":
-            status, best = "infeasible", None
-            notes.append("no plan satisfies the rules")
-            break
-        status, best, closed = "error", None, None
-        notes.append(f"stage {stage!r}: {outcome.detail}")
-        break
-    timings["build"] = build_seconds
+        except ValueError as exc:
+            status = "error"
+            notes.append(f"could not round the solution exactly: {exc}")
+    timings["build"] = stages.build_seconds
     timings["solve"] = sum(r.seconds for r in reports)
     message = "; ".join(notes)
 
-    t0 = time.perf_counter()
-    if form.n == 0 and status == "optimal":
-        moves = Moves.none()
-    elif best is None and closed is not None and status in ("optimal", "time_limit"):
-        # the closed form decided everything (no costs), or a later stage ran out of time
-        from .sharing import derive_transfers
-
-        moves = Moves(closed, *derive_transfers(form.pool, form.is_recipient, closed, form.n_pools))
-    elif best is None:
+    if moves is None:
         plan = Plan.empty(scenario, status, message, solver, reports)
         if status == "infeasible":
-            plan.explain = _diagnosis(scenario, form, solver, direct)
+            plan.explain = _diagnosis(scenario, form, solver, direct, integer=bool(integer_note))
             if plan.explain.diagnosis:
                 texts = [d["text"] for d in plan.explain.diagnosis["targets"]]
                 conflict = plan.explain.diagnosis["conflict"]
@@ -317,14 +394,6 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
                 plan.message = "; ".join([message, *texts])
         plan.timings.update(timings)
         return plan
-    else:
-        program, values = best
-        try:
-            moves = exact_moves(form, program, values, SOLVER_DIGITS[solver])
-        except ValueError as exc:
-            plan = Plan.empty(scenario, "error", f"could not round the solution exactly: {exc}", solver, reports)
-            plan.timings.update(timings)
-            return plan
     final = scenario.table.allocated.copy()
     if form.n:
         final[form.line] += np.where(form.is_recipient, moves.amount, -moves.amount)
@@ -359,11 +428,21 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
         plan.message = "optimal plan"
     if plan.found:
         t0 = time.perf_counter()
-        plan.explain = _explanation(scenario, form, moves, solver, absorb_duals, direct)
+        plan.explain = _explanation(scenario, form, moves, solver, stages.absorb_duals, direct)
         timings["explain"] = time.perf_counter() - t0
     plan.timings.update(timings)
     plan.timings["total"] = time.perf_counter() - began
     return plan
+
+
+def _absorbs_the_optimum(form: Formulation, moves: Moves, absorbed: float | None) -> bool:
+    """Whether the whole-unit plan absorbs all the LP's absorb stage found, to the unit: the
+    whole-unit optimum is at most the LP optimum, rounded down (floats are read generously)."""
+    if absorbed is None or form.n == 0:
+        return True
+    received = int(np.sum(moves.amount[form.is_recipient], dtype=np.int64))
+    lp_units = -absorbed * form.scale
+    return received >= np.floor(lp_units + 1e-6 * max(1.0, abs(lp_units)) + 1e-5 * form.scale)
 
 
 def _kept_of(reports: list[StageReport], kept: list[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -706,3 +706,51 @@ class Formulation:
         """The face of a closed-form optimum: every group's amount is fixed."""
         g = group_sums(self.group, np.asarray(line_amounts, dtype=np.int64), self.n_groups)
         return Face(g.copy(), g.copy())
+
+
+class RuleRows:
+    """The rules that tie groups together, as exact integer rows over group amounts ``g``
+    (whole units given or received):
+
+    * locality limits: ``sum(sign * g over the locality's groups) <= limit`` (sign -1 for what
+      recipients receive under max_loss, ...), one row per limit;
+    * targets: ``(den - num) * received + num * given >= num * allocated - den * before`` over the
+      covered groups, the rate being ``num / den`` exactly.
+
+    Python integers throughout: the check never rounds.
+    """
+
+    def __init__(self, form: Formulation) -> None:
+        self.form = form
+        t = form.scenario.table
+        rows: list[tuple[str, int, np.ndarray, list[int], int]] = []
+        gain = np.where(form.g_recipient, 1, -1).astype(np.int64)
+        for kind_code, loc, units in zip(
+            form.limit_kind.tolist(), form.limit_loc.tolist(), form.limit_units.tolist(), strict=True
+        ):
+            mine = np.flatnonzero(form.g_locality == loc)
+            sign = -1 if kind_code == 0 else 1
+            rows.append((("max_loss", "max_gain")[kind_code], loc, mine, (sign * gain[mine]).tolist(), -int(units)))
+        covered_line = np.zeros(t.size, dtype=bool)
+        for k, covered, rate, _ in form.target_shortfalls():
+            num, den = Decimal(rate).as_integer_ratio()
+            covered_line[:] = False
+            covered_line[covered] = True
+            mine = np.flatnonzero(covered_line[form.g_line])
+            coef = np.where(form.g_recipient[mine], den - num, num).astype(object)
+            allocated = int(np.sum(t.allocated[covered], dtype=np.int64))
+            before = int(np.sum(t.absorbable[covered], dtype=np.int64))
+            # written as  -coef . g <= -(num * allocated - den * before)  to share the <= form
+            rows.append(("target", k, mine, [-int(c) for c in coef.tolist()], num * allocated - den * before))
+        #: (kind, payload, groups, coefficients, bound): sum(coef * g) <= -bound for limits' form
+        self.rows = rows
+
+    def broken(self, g_amount: np.ndarray) -> list[int]:
+        """Positions (in ``rows``) of the rules that ``g_amount`` breaks."""
+        out = []
+        values = g_amount.tolist()
+        for j, (_, _, groups, coef, bound) in enumerate(self.rows):
+            lhs = sum(c * values[g] for c, g in zip(coef, groups.tolist(), strict=True))
+            if lhs > -bound:
+                out.append(j)
+        return out
