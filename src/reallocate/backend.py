@@ -249,7 +249,7 @@ def run_highs(
             np.where(program.row_sense == -1, -inf, program.row_rhs),
             np.where(program.row_sense == 1, inf, program.row_rhs),
         )
-        h.changeColsCost(program.num_cols, cols, program.cost)
+        h.changeColsCost(program.num_cols, cols, -program.cost if program.maximize else program.cost)
         h.setOptionValue("presolve", "off")
     else:
         h = highspy.Highs()  # type: ignore[no-untyped-call]
@@ -258,7 +258,8 @@ def run_highs(
     h.setOptionValue("time_limit", max(float(time_limit), 0.01) if time_limit is not None else highspy.kHighsInf)
     mip = program.is_mip
     if not warm:
-        model = highs_model(program)
+        # HiGHS minimises: a maximisation is handed over as "minimise -objective"
+        model = highs_model(program, -program.cost if program.maximize else None)
         if mip:
             model.integrality_ = [
                 highspy.HighsVarType.kInteger if is_int else highspy.HighsVarType.kContinuous
@@ -285,8 +286,12 @@ def run_highs(
         objective = float(program.cost @ values) if values is not None else None
         duals = col_duals = None
         if values is not None and state == "optimal" and not mip and solution.dual_valid:
-            duals = normalise_duals(np.asarray(solution.row_dual, dtype=np.float64), maximize=False, solver="highs")
-            col_duals = np.asarray(solution.col_dual, dtype=np.float64)
+            # duals of "minimise -objective" are the maximisation's, negated (PuLP's pitfall, here
+            # handled once): always d(objective)/d(rhs) in the program's own sense
+            duals = normalise_duals(
+                np.asarray(solution.row_dual, dtype=np.float64), maximize=program.maximize, solver="highs"
+            )
+            col_duals = np.asarray(solution.col_dual, dtype=np.float64) * (-1.0 if program.maximize else 1.0)
         return StageOutcome(
             program.stage,
             state,
@@ -302,6 +307,9 @@ def run_highs(
             col_duals,
         )
 
+    if status == S.kModelEmpty and program.num_cols == 0:
+        x = np.zeros(0)
+        status = S.kOptimal
     if status == S.kOptimal and x is not None:
         why = check_point(program, x)
         if why is not None:

@@ -24,8 +24,8 @@ from fractions import Fraction
 import numpy as np
 
 from .formulation import Formulation, Program, snap_tolerance
-from .formulation.model import RuleRows
 from .formulation.program import EQ, LE, ProgramBuilder
+from .formulation.rules import RuleRows
 from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
 __all__ = ["Moves", "exact_moves", "round_groups", "split_flows"]
@@ -68,10 +68,8 @@ def exact_moves(
     s = float(form.scale)
     if program.has("pair"):
         # line pairs: every group is one line
+        # (binaries were fixed and the rest solved again as an LP: see solving._polish)
         units = x[program.block("pair")] * s
-        if program.has("use"):
-            # a pair whose "used" switch is off carries nothing, whatever crumbs the solver left
-            units = np.where(x[program.block("use")] < 0.5, 0.0, units)
         ends = (form.pair_donor, form.pair_recipient)
         pair_units = _round_edges(ends, units, form.pair_bound, snap_tolerance(units, form.scale, relative))
         amount = np.zeros(form.n, dtype=np.int64)

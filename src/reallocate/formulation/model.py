@@ -26,6 +26,7 @@ from .program import (
     snap_tolerance,
     stage_tolerance,
 )
+from .rules import locality_limits, target_rows
 
 __all__ = ["Formulation"]
 
@@ -85,8 +86,8 @@ class Formulation:
         #: relative precision of the solver's values (set by the caller; see SOLVER_DIGITS)
         self.digits = SOLVER_DIGITS["highs"]
 
-        self.limit_kind, self.limit_loc, self.limit_units = self._locality_limits()
-        self.goals = self._target_rows()
+        self.limit_kind, self.limit_loc, self.limit_units = locality_limits(scenario)
+        self.goals = target_rows(scenario)
         #: rules that tie lines of different pools together: the money stages need an LP
         self.coupled = bool(self.limit_kind.shape[0]) or bool(self.goals)
 
@@ -101,7 +102,8 @@ class Formulation:
             self.pair_mode = "flows"
         self._build_groups()
 
-        largest = float(self.g_bound.max()) if self.n_groups else 1.0
+        self._tighten_caps()
+        largest = float(self.g_cap.max()) if self.n_groups else 1.0
         exponent = max(0, int(np.ceil(np.log10(largest / LP_MAX_BOUND)))) if largest > LP_MAX_BOUND else 0
         #: integer units per LP unit
         self.scale = 10**exponent
@@ -167,41 +169,34 @@ class Formulation:
         self.g_recipient = self.is_recipient[first_line] if self.n else np.zeros(0, dtype=bool)
         self.g_locality = t.locality[self.g_line] if self.n else np.zeros(0, dtype=np.int64)
         self.g_bound = group_sums(group, self.bound, self.n_groups)
+        # no group can move more than its pool can (min of the pool's surplus and room): a valid
+        # bound that also keeps the LP's scale to the money that can move, not to the largest line
+        top = np.minimum(self.pool_surplus, self.pool_room)
+        #: the most each group can give or receive in any plan
+        self.g_cap = np.minimum(self.g_bound, top[self.g_pool]) if self.n else self.g_bound.copy()
         self.g_size = group_sums(group, np.ones(self.n, dtype=np.int64), self.n_groups)
 
-    # ------------------------------------------------------------------------------ rules
-    def _locality_limits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(kind: 0 max_loss / 1 max_gain, locality index, limit in units) of every locality limit."""
-        sc = self.scenario
-        t = sc.table
-        rules = sc.rules
-        by_id = {loc.id: loc for loc in sc.localities or ()}
-        empty = np.zeros(0, dtype=np.int64)
-        if (
-            rules.max_loss is None
-            and rules.max_gain is None
-            and not any(loc.max_loss is not None or loc.max_gain is not None for loc in by_id.values())
-        ):
-            return empty, empty.copy(), empty.copy()
-        totals = group_sums(t.locality, t.allocated, len(t.locality_ids)).tolist()
-        kinds, locs, units = [], [], []
-        for k, lid in enumerate(t.locality_ids):
-            own = by_id.get(lid)
-            for code, kind in enumerate(("max_loss", "max_gain")):
-                mine = getattr(own, kind) if own is not None else None
-                limit = mine if mine is not None else getattr(rules, kind)
-                if limit is None:
-                    continue
-                if limit.amount is not None:
-                    u = int(limit.amount / sc.precision)
-                else:
-                    # a share of the locality's allocation, rounded down: the limit is never exceeded
-                    u = int(Decimal(repr(limit.share)) * totals[k])
-                kinds.append(code)
-                locs.append(k)
-                units.append(u)
-        return np.array(kinds, dtype=np.int64), np.array(locs, dtype=np.int64), np.array(units, dtype=np.int64)
+    def _tighten_caps(self) -> None:
+        """A locality's net loss is at most its max_loss: it gives at most max_loss plus all it can
+        receive (and gains at most max_gain: it receives at most max_gain plus all it can give).
+        Valid bounds on every plan that keep the LP's scale to money that can really move."""
+        if not self.limit_kind.shape[0] or not self.n_groups:
+            return
+        n_loc = len(self.scenario.table.locality_ids)
+        big = np.iinfo(np.int64).max // 4
+        loss = np.full(n_loc, big, dtype=np.int64)
+        gain = np.full(n_loc, big, dtype=np.int64)
+        loss[self.limit_loc[self.limit_kind == 0]] = self.limit_units[self.limit_kind == 0]
+        gain[self.limit_loc[self.limit_kind == 1]] = self.limit_units[self.limit_kind == 1]
+        for _ in range(2):
+            rec_total = group_sums(self.g_locality, np.where(self.g_recipient, self.g_cap, 0), n_loc)
+            don_total = group_sums(self.g_locality, np.where(self.g_recipient, 0, self.g_cap), n_loc)
+            give_max = np.minimum(loss + np.minimum(rec_total, big), big)
+            take_max = np.minimum(gain + np.minimum(don_total, big), big)
+            limit = np.where(self.g_recipient, take_max[self.g_locality], give_max[self.g_locality])
+            self.g_cap = np.minimum(self.g_cap, limit)
 
+    # ------------------------------------------------------------------------------ rules
     @property
     def limits(self) -> list[tuple[str, int, int]]:
         """(kind, locality index, limit in units) for every locality limit: net loss or net gain."""
@@ -212,27 +207,6 @@ class Formulation:
                 self.limit_kind.tolist(), self.limit_loc.tolist(), self.limit_units.tolist(), strict=True
             )
         ]
-
-    def _target_rows(self) -> list[tuple[int, np.ndarray, Decimal]]:
-        """(target number, lines it covers, rate) for every target; -1 is ``target_rate``.
-
-        A target asks that the covered lines' absorbable money reach ``rate`` x what they hold
-        after the moves. Received money adds to both, given money only to what they no longer hold,
-        so the row is  (1 - rate) received + rate given >= rate x allocated - absorbable before."""
-        sc = self.scenario
-        lines = sc.table.lines
-        out = []
-        goals: list[tuple[int, float, dict[str, str]]] = []
-        if sc.rules.target_rate is not None:
-            goals.append((-1, sc.rules.target_rate, {}))
-        goals += [(k, g.rate, g.selector) for k, g in enumerate(sc.rules.targets)]
-        for k, rate, selector in goals:
-            mask = np.ones(len(lines), dtype=bool)
-            for attr, value in selector.items():
-                cats = lines.categories(attr)
-                mask &= lines.codes(attr) == (cats.index(value) if value in cats else -1)
-            out.append((k, np.flatnonzero(mask), Decimal(repr(rate))))
-        return out
 
     def target_shortfalls(self) -> list[tuple[int, np.ndarray, Decimal, Decimal]]:
         """(target number, lines covered, rate, units it lacks before any move) for every target."""
@@ -266,7 +240,7 @@ class Formulation:
 
     def _build_pairs(self) -> None:
         self.pair_donor, self.pair_recipient = self._side_pairs(self.pool, self.is_recipient)
-        self.pair_bound = np.minimum(self.bound[self.pair_donor], self.bound[self.pair_recipient])
+        self.pair_bound = np.minimum(self.g_cap[self.pair_donor], self.g_cap[self.pair_recipient])
         if self.min_transfer > 0:
             # a pair that cannot carry min_transfer never carries anything
             usable = self.pair_bound >= self.min_transfer
@@ -278,7 +252,7 @@ class Formulation:
         """One flow column per (donor group, recipient group) of a pool: groups share locality and
         costed attributes, so every line pair between two groups costs the same."""
         self.flow_from, self.flow_to = self._side_pairs(self.g_pool, self.g_recipient)
-        self.flow_bound = np.minimum(self.g_bound[self.flow_from], self.g_bound[self.flow_to])
+        self.flow_bound = np.minimum(self.g_cap[self.flow_from], self.g_cap[self.flow_to])
         self.flow_cost = self.costs.between(self.g_line[self.flow_from], self.g_line[self.flow_to])
 
     @property
@@ -339,6 +313,7 @@ class Formulation:
         slack: float = 1.0,
         face: Face | None = None,
         integer: bool = False,
+        own_bounds: bool = False,
     ) -> Program:
         """The LP/MILP of ``stage``, keeping each earlier (stage, optimum) in ``kept`` as a row,
         and the earlier optimal ``face`` as bounds and equalities.
@@ -347,8 +322,12 @@ class Formulation:
         the total slack, i.e. the least money by which the targets must fall short. ``slack``
         widens the tolerance kept on earlier optima (a retry after a numerically infeasible stage).
         ``integer``: amounts are whole units (the integer problem; only with scale 1).
+        ``own_bounds``: each group bounded by its lines' surplus or room only, not by the caps the
+        rules imply (for diagnoses, which must name the rules themselves).
         """
-        return self._program(stage, kept, elastic=elastic, slack=slack, face=face, integer=integer)
+        return self._program(
+            stage, kept, elastic=elastic, slack=slack, face=face, integer=integer, own_bounds=own_bounds
+        )
 
     def explain_program(self) -> Program:
         """The absorb stage per group as an LP to *maximise* (money received), without pairs: its
@@ -365,6 +344,7 @@ class Formulation:
         slack: float = 1.0,
         face: Face | None = None,
         integer: bool = False,
+        own_bounds: bool = False,
     ) -> Program:
         b = ProgramBuilder("elastic" if elastic else ("explain" if per_line else stage))
         pairs = self.pairs_in(stage) and not per_line
@@ -374,7 +354,9 @@ class Formulation:
         groups = np.arange(self.n_groups)
         if stage in ("absorb", "settle"):
             lower = np.zeros(self.n_groups)
-            upper = self.g_bound / s
+            # the explain program keeps each group's own bound: its duals must price the rules,
+            # not the derived caps (which only restate them)
+            upper = (self.g_bound if per_line or own_bounds else self.g_cap) / s
             if face is not None:
                 lower = np.maximum(lower, face.amount_lower / s)
                 upper = np.minimum(upper, face.amount_upper / s)
@@ -384,10 +366,10 @@ class Formulation:
             target = self.g_targets
             # zero-width columns are left out: lo only where target > 0, hi only where target < bound
             has_lo = np.flatnonzero(target > 0)
-            has_hi = np.flatnonzero(target < self.g_bound)
+            has_hi = np.flatnonzero(target < self.g_cap)
             t_lo, t_hi = target[has_lo], target[has_hi]
             lo_low, lo_up = np.zeros(has_lo.shape[0]), t_lo.astype(np.float64)
-            hi_low, hi_up = np.zeros(has_hi.shape[0]), (self.g_bound[has_hi] - t_hi).astype(np.float64)
+            hi_low, hi_up = np.zeros(has_hi.shape[0]), (self.g_cap[has_hi] - t_hi).astype(np.float64)
             if face is not None:
                 # amount in [A_lo, A_up] with lo filled before hi (as every share optimum has it):
                 # lo in [min(A_lo, t), min(A_up, t)], hi in [max(A_lo - t, 0), max(A_up - t, 0)]
@@ -398,7 +380,18 @@ class Formulation:
             b.columns("lo", has_lo, lo_low / s, lo_up / s, integer=integer)
             b.columns("hi", has_hi, hi_low / s, hi_up / s, integer=integer)
         if pairs:
-            b.columns("pair", np.arange(self.n_pairs), np.zeros(self.n_pairs), self.pair_bound / s)
+            # a pair carries at most what both of its lines may still move in this stage: the
+            # tightest bound keeps the "used" switch honest (a big bound times the solver's
+            # integrality tolerance would let real money through a switch that is off)
+            group_up = np.zeros(self.n_groups)
+            for name in ("lo", "hi"):
+                if name in b.blocks:
+                    at = list(b.blocks).index(name)
+                    np.add.at(group_up, b.index[name], b.upper[at])
+            pair_up = np.minimum(
+                self.pair_bound / s, np.minimum(group_up[self.pair_donor], group_up[self.pair_recipient])
+            )
+            b.columns("pair", np.arange(self.n_pairs), np.zeros(self.n_pairs), pair_up)
         if flows:
             b.columns("flow", np.arange(self.n_flows), np.zeros(self.n_flows), self.flow_bound / s)
         if uses:
@@ -446,7 +439,7 @@ class Formulation:
 
         for earlier, optimum in kept:
             coef = self.objective(earlier, b.blocks, b.index, b.n_cols)
-            rhs = optimum + slack * stage_tolerance(optimum, self.digits)
+            rhs = optimum + slack * stage_tolerance(optimum, self.digits, self.scale)
             b.dense_row(coef, LE, rhs, "kept", STAGES.index(earlier))
         if face is not None and face.equal:
             for part, (kind, _, _, payload) in enumerate(b.row_groups):
@@ -468,10 +461,11 @@ class Formulation:
         s = float(self.scale)
         p_cols, u_cols = b.col_ids("pair"), b.col_ids("use")
         k = np.arange(self.n_pairs)
+        pair_up = b.upper[list(b.blocks).index("pair")]
         b.row_block(
             np.concatenate([k, k]),
             np.concatenate([p_cols, u_cols]),
-            np.concatenate([np.ones(self.n_pairs), -self.pair_bound / s]),
+            np.concatenate([np.ones(self.n_pairs), -pair_up]),
             self.n_pairs,
             LE,
             0.0,
@@ -673,7 +667,7 @@ class Formulation:
         self, program: Program, x: np.ndarray, col_dual: np.ndarray, row_dual: np.ndarray, face: Face | None
     ) -> Face:
         """The optimal face of ``program`` (solved at ``x`` with these duals), added to ``face``."""
-        out = face.copy() if face is not None else Face(np.zeros(self.n_groups, dtype=np.int64), self.g_bound.copy())
+        out = face.copy() if face is not None else Face(np.zeros(self.n_groups, dtype=np.int64), self.g_cap.copy())
         tol = 1e-7 * max(1.0, float(np.max(np.abs(program.cost), initial=0.0)))
         near = 1e-6
         sizes = {"lo": self.n_groups, "hi": self.n_groups, "pair": self.n_pairs, "flow": self.n_flows}
@@ -688,7 +682,7 @@ class Formulation:
             if name == "lo" and not program.has("hi") and program.stage in ("absorb", "settle"):
                 # amount space: held at nothing, or at everything it can move
                 out.amount_upper[idx[at_lo]] = 0
-                out.amount_lower[idx[at_up]] = self.g_bound[idx[at_up]]
+                out.amount_lower[idx[at_up]] = self.g_cap[idx[at_up]]
                 continue
             lo_all, up_all = out.bounds.get(name, (np.full(sizes[name], -np.inf), np.full(sizes[name], np.inf)))
             up_all[idx[at_lo]] = lo[at_lo]
@@ -706,51 +700,3 @@ class Formulation:
         """The face of a closed-form optimum: every group's amount is fixed."""
         g = group_sums(self.group, np.asarray(line_amounts, dtype=np.int64), self.n_groups)
         return Face(g.copy(), g.copy())
-
-
-class RuleRows:
-    """The rules that tie groups together, as exact integer rows over group amounts ``g``
-    (whole units given or received):
-
-    * locality limits: ``sum(sign * g over the locality's groups) <= limit`` (sign -1 for what
-      recipients receive under max_loss, ...), one row per limit;
-    * targets: ``(den - num) * received + num * given >= num * allocated - den * before`` over the
-      covered groups, the rate being ``num / den`` exactly.
-
-    Python integers throughout: the check never rounds.
-    """
-
-    def __init__(self, form: Formulation) -> None:
-        self.form = form
-        t = form.scenario.table
-        rows: list[tuple[str, int, np.ndarray, list[int], int]] = []
-        gain = np.where(form.g_recipient, 1, -1).astype(np.int64)
-        for kind_code, loc, units in zip(
-            form.limit_kind.tolist(), form.limit_loc.tolist(), form.limit_units.tolist(), strict=True
-        ):
-            mine = np.flatnonzero(form.g_locality == loc)
-            sign = -1 if kind_code == 0 else 1
-            rows.append((("max_loss", "max_gain")[kind_code], loc, mine, (sign * gain[mine]).tolist(), -int(units)))
-        covered_line = np.zeros(t.size, dtype=bool)
-        for k, covered, rate, _ in form.target_shortfalls():
-            num, den = Decimal(rate).as_integer_ratio()
-            covered_line[:] = False
-            covered_line[covered] = True
-            mine = np.flatnonzero(covered_line[form.g_line])
-            coef = np.where(form.g_recipient[mine], den - num, num).astype(object)
-            allocated = int(np.sum(t.allocated[covered], dtype=np.int64))
-            before = int(np.sum(t.absorbable[covered], dtype=np.int64))
-            # written as  -coef . g <= -(num * allocated - den * before)  to share the <= form
-            rows.append(("target", k, mine, [-int(c) for c in coef.tolist()], num * allocated - den * before))
-        #: (kind, payload, groups, coefficients, bound): sum(coef * g) <= -bound for limits' form
-        self.rows = rows
-
-    def broken(self, g_amount: np.ndarray) -> list[int]:
-        """Positions (in ``rows``) of the rules that ``g_amount`` breaks."""
-        out = []
-        values = g_amount.tolist()
-        for j, (_, _, groups, coef, bound) in enumerate(self.rows):
-            lhs = sum(c * values[g] for c, g in zip(coef, groups.tolist(), strict=True))
-            if lhs > -bound:
-                out.append(j)
-        return out

@@ -241,15 +241,16 @@ def snap_tolerance(
     value: np.ndarray | float, scale: int, relative: float = SOLVER_DIGITS["highs"]
 ) -> np.ndarray | float:
     """How far (in integer units) a solver value may sit from a whole number or target and still be
-    read as it: LP tolerances (~1e-7 in LP units of ``scale`` integer units) plus the digits the
-    solver prints (``relative``, see ``SOLVER_DIGITS``)."""
-    return 1e-5 * scale + relative * np.abs(value)
+    read as it: LP tolerances (~1e-7 to 1e-6 in LP units of ``scale`` integer units) plus the
+    digits the solver prints (``relative``, see ``SOLVER_DIGITS``); never half a unit or more,
+    which would read a value as a neighbouring whole number."""
+    return np.minimum(0.45, 1e-6 * scale + relative * np.abs(value))
 
 
-def stage_tolerance(optimum: float, digits: float = 0.0) -> float:
+def stage_tolerance(optimum: float, digits: float = 0.0, scale: int = 1) -> float:
     """How far a later stage may move an earlier stage's optimum (LP units): 1e-12 of it (or the
-    solver's printed digits, if coarser) plus 1e-6."""
-    return abs(optimum) * max(STAGE_TOL_REL, digits) + STAGE_TOL_ABS
+    solver's printed digits, if coarser) plus 1e-6, but never a tenth of a unit of money."""
+    return abs(optimum) * max(STAGE_TOL_REL, digits) + min(STAGE_TOL_ABS, 0.1 / scale)
 
 
 def generic_weights(a: np.ndarray, b: np.ndarray) -> np.ndarray:
