@@ -213,6 +213,12 @@ class HighsSession:
         )
 
 
+def _feasibility_tolerance(program: Program) -> float:
+    finite = np.concatenate([program.upper[np.isfinite(program.upper)], np.abs(program.row_rhs)])
+    big = float(np.max(np.abs(finite), initial=0.0))
+    return float(min(1e-5, max(1e-7, big * 1e-14)))
+
+
 def run_highs(
     program: Program,
     time_limit: float | None,
@@ -256,6 +262,9 @@ def run_highs(
         h.setOptionValue("output_flag", False)
         h.setOptionValue("presolve", "on" if presolve else "off")
     h.setOptionValue("time_limit", max(float(time_limit), 0.01) if time_limit is not None else highspy.kHighsInf)
+    # a double holds ~16 digits: rows summing values near 10^9 cannot balance to 10^-7; let the
+    # feasibility tolerance follow the magnitudes (exact whole units are chosen afterwards anyway)
+    h.setOptionValue("primal_feasibility_tolerance", _feasibility_tolerance(program))
     mip = program.is_mip
     if not warm:
         # HiGHS minimises: a maximisation is handed over as "minimise -objective"
@@ -307,6 +316,11 @@ def run_highs(
             col_duals,
         )
 
+    info = h.getInfo()
+    if status == S.kUnknown and not mip and x is not None and has_point and int(info.dual_solution_status) == 2:
+        # HiGHS found a primal and dual feasible basis but judges the objective gap relative to
+        # an objective of nearly nothing (e.g. costs of a few units): the point is checked below
+        status = S.kOptimal
     if status == S.kModelEmpty and program.num_cols == 0:
         x = np.zeros(0)
         status = S.kOptimal

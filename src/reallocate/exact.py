@@ -26,6 +26,7 @@ import numpy as np
 from .formulation import Formulation, Program, snap_tolerance
 from .formulation.program import EQ, LE, ProgramBuilder
 from .formulation.rules import RuleRows
+from .refine import refine_groups
 from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
 __all__ = ["Moves", "exact_moves", "round_groups", "split_flows"]
@@ -86,8 +87,23 @@ def exact_moves(
         g_amount = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
             form.flow_to, flow_units, form.n_groups
         )
+        if form.scale > 1 or (rules is not None and rules.rows and rules.broken(g_amount)):
+            refined = refine_groups(form, rules, raw)
+            if refined is None:
+                raise RoundingError("no whole-unit plan near the solver's keeps every rule")
+            g_amount = refined
+            flow_units = fit_flows(form, flow_units, g_amount)
         amount = form.line_amounts(g_amount)
         src, dst, units = split_flows(form, flow_units, amount)
+        return Moves(amount, src, dst, units)
+
+    if form.scale > 1:
+        # beyond ~10^9 units the LP's last units are noise: choose them exactly (see refine)
+        refined = refine_groups(form, rules, raw)
+        if refined is None:
+            raise RoundingError("no whole-unit plan near the solver's keeps every rule")
+        amount = form.line_amounts(refined)
+        src, dst, units = derive_transfers(form.pool, form.is_recipient, amount, form.n_pools)
         return Moves(amount, src, dst, units)
 
     tol = form.group_tolerance(raw, relative)
@@ -340,3 +356,38 @@ def repair_groups(
         if not rules.broken(out):
             return out
     return None
+
+
+def fit_flows(form: Formulation, flow_units: np.ndarray, g_amount: np.ndarray) -> np.ndarray:
+    """Whole flows between groups whose totals are exactly ``g_amount``, as close to ``flow_units``
+    as the totals allow. Where a group holds too much, its largest flows are cut (which leaves
+    their other ends short); then every shortfall, donors' and recipients' alike, is filled along
+    the cheapest flows of its pool (every donor group of a pool has a flow to every recipient
+    group). The totals balance in every pool, so this always ends, exactly."""
+    flows = flow_units.astype(np.int64).copy()
+    have = group_sums(form.flow_from, flows, form.n_groups) + group_sums(form.flow_to, flows, form.n_groups)
+    need = (g_amount - have).astype(np.int64)
+    if not need.any():
+        return flows
+    for p in np.unique(form.g_pool[need != 0]).tolist():
+        at = np.flatnonzero(form.g_pool[form.flow_from] == p)
+        for end, other in ((form.flow_from, form.flow_to), (form.flow_to, form.flow_from)):
+            for g in np.flatnonzero((need < 0) & (form.g_pool == p)).tolist():
+                mine = at[end[at] == g]
+                for f in mine[np.argsort(-flows[mine], kind="stable")].tolist():
+                    cut = min(-int(need[g]), int(flows[f]))
+                    if cut <= 0:
+                        break
+                    flows[f] -= cut
+                    need[g] += cut
+                    need[int(other[f])] += cut
+        for f in at[np.argsort(form.flow_cost[at], kind="stable")].tolist():
+            d, r = int(form.flow_from[f]), int(form.flow_to[f])
+            add = min(int(need[d]), int(need[r]))
+            if add > 0:
+                flows[f] += add
+                need[d] -= add
+                need[r] -= add
+    if need.any() or (flows < 0).any():
+        raise RoundingError("flows cannot meet the whole-unit group totals")
+    return flows

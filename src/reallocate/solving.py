@@ -479,9 +479,13 @@ def _absorbs_the_optimum(form: Formulation, moves: Moves, absorbed: float | None
         return True
     received = int(np.sum(moves.amount[form.is_recipient], dtype=np.int64))
     lp_units = -absorbed * form.scale
+    if form.scale > 1:
+        # beyond 10^9 units the LP's own total carries the rounding of ~16 digits: the exact
+        # refinement chose the last units; only a loss beyond that noise means a worse plan
+        return received >= np.floor(lp_units - 2e-14 * abs(lp_units) - 1e-6 * form.scale)
     nearest = round(lp_units)
     # an LP optimum within its accuracy of a whole number is that whole number; else round down
-    accuracy = min(0.25, 1e-9 * abs(lp_units) + 1e-6 * form.scale)
+    accuracy = min(0.25, 1e-9 * abs(lp_units) + 1e-6)
     bound = nearest if abs(lp_units - nearest) <= accuracy else int(np.floor(lp_units))
     return received >= bound
 

@@ -96,7 +96,13 @@ class Formulation:
         self.costs = CostModel(scenario)
         self.n_line_pairs = self._count_line_pairs()
         self.pair_mode = "none"
-        if self.uses_always or (self.costs.active and self.n_line_pairs <= COUNT_MAX_PAIRS):
+        # line pairs let the count stage find the fewest transfers, but binaries cannot tell units
+        # apart beyond ~10^9 units: costs then go by flows between groups
+        line_scale_ok = (
+            float(np.minimum(self.bound, np.minimum(self.pool_surplus, self.pool_room)[self.pool]).max(initial=0))
+            <= LP_MAX_BOUND
+        )
+        if self.uses_always or (self.costs.active and self.n_line_pairs <= COUNT_MAX_PAIRS and line_scale_ok):
             self.pair_mode = "lines"
         elif self.costs.active:
             self.pair_mode = "flows"

@@ -1,0 +1,179 @@
+"""Exact refinement: from a solver's point to the best whole-unit plan near it.
+
+A double carries 15-16 significant digits and an LP solver's tolerances are ~10^-7 of its units,
+so at amounts beyond ~10^9 units of precision (say 10^15 đồng in đồng) the LP can be off by a few
+units: enough to lose a unit of absorbed money, to break a locality limit by one, or to move a
+line off its fair target. So the LP's point is only a guide. Around it, small integer changes of
+the groups it left between their bounds are chosen by a sequence of small MILPs in whole units,
+whose coefficients and right-hand sides are small integers computed exactly (Python integers):
+
+1. the most money absorbed, pools balanced and every rule kept (exactly);
+2. with that money, the least deviation from the fair targets;
+3. with both, the least change from the LP's point.
+
+Each stage keeps the previous optimum as an exact integer row, so nothing is lost to tolerance.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .formulation.program import EQ, GE, LE, ProgramBuilder
+
+if TYPE_CHECKING:
+    from .formulation import Formulation
+    from .formulation.rules import RuleRows
+
+__all__ = ["refine_groups"]
+
+
+def refine_groups(
+    form: Formulation,
+    rules: RuleRows | None,
+    raw: np.ndarray,
+    *,
+    reach: int | None = None,
+    also: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """The best whole-unit group amounts within ``reach`` units of the solver's ``raw`` amounts
+    (see the module docstring), or None when no such plan keeps every rule. Groups at one of
+    their bounds in ``raw`` stay there unless listed in ``also``."""
+    from .backend import run_highs
+
+    cap = form.g_cap
+    g0 = np.clip(np.rint(raw), 0, cap).astype(np.int64)
+    if reach is None:
+        reach = int(max(8, np.ceil(1e-5 * form.scale)))
+    inside = (g0 > 0) & (g0 < cap)
+    free = inside | (np.abs(raw - g0) > 1e-9)
+    if also is not None:
+        free[also] = True
+    balance = np.zeros(form.n_pools, dtype=np.int64)
+    np.add.at(balance, form.g_pool, np.where(form.g_recipient, g0, -g0))
+    # every group of an unbalanced pool may move
+    free |= balance[form.g_pool] != 0
+    if rules is not None:
+        for j in rules.broken(g0):
+            free[rules.rows[j][2]] = True
+    chosen = np.flatnonzero(free)
+    if chosen.shape[0] == 0:
+        return g0
+    if chosen.shape[0] > 50_000:
+        return None
+    n = chosen.shape[0]
+    up = np.minimum(reach, cap[chosen] - g0[chosen]).astype(np.float64)
+    down = np.minimum(reach, g0[chosen]).astype(np.float64)
+    rec = form.g_recipient[chosen]
+    sign = np.where(rec, 1.0, -1.0)
+    values = g0.tolist()
+    position = {int(g): k for k, g in enumerate(chosen.tolist())}
+
+    def base(stage: str) -> ProgramBuilder:
+        b = ProgramBuilder(stage)
+        b.columns("up", chosen, np.zeros(n), up, integer=True)
+        b.columns("down", chosen, np.zeros(n), down, integer=True)
+        cu, cd = b.col_ids("up"), b.col_ids("down")
+        pools, pool_row = np.unique(form.g_pool[chosen], return_inverse=True)
+        b.row_block(
+            np.concatenate([pool_row, pool_row]),
+            np.concatenate([cu, cd]),
+            np.concatenate([sign, -sign]),
+            pools.shape[0],
+            EQ,
+            -balance[pools].astype(np.float64),
+            "pool",
+        )
+        for _kind, _payload, groups, coef, bound in rules.rows if rules is not None else ():
+            lhs = sum(c * values[g] for c, g in zip(coef, groups.tolist(), strict=True))
+            room = -bound - lhs
+            at = [(position[g], c) for g, c in zip(groups.tolist(), coef, strict=True) if g in position]
+            if room >= sum(abs(c) for _, c in at) * reach:
+                continue  # cannot bind within reach
+            pos = np.array([k for k, _ in at], dtype=np.int64)
+            c_arr = np.array([float(c) for _, c in at])
+            b.row_block(
+                np.zeros(2 * pos.shape[0], dtype=np.int64),
+                np.concatenate([cu[pos], cd[pos]]),
+                np.concatenate([c_arr, -c_arr]),
+                1,
+                LE,
+                float(room),
+                "rule",
+            )
+        return b
+
+    received = np.concatenate([np.where(rec, 1.0, 0.0), np.where(rec, -1.0, 0.0)])
+
+    def solve(b: ProgramBuilder, cost: np.ndarray) -> np.ndarray | None:
+        outcome = run_highs(b.build(cost), None)
+        if outcome.status != "optimal" or outcome.values is None:
+            return None
+        return np.rint(outcome.values).astype(np.int64)
+
+    # 1. the most money absorbed
+    b = base("refine_absorb")
+    x = solve(b, -received)
+    if x is None:
+        return None
+    gained = int(np.dot(received, x))
+    # 2. the least deviation from the fair targets, keeping that money
+    deviation_rows: tuple[np.ndarray, np.ndarray] | None = None
+    best_dev: int | None = None
+    if form.g_targets is not None:
+        t = form.g_targets[chosen]
+        b = base("refine_share")
+        b.dense_row(np.concatenate([received, np.zeros(0)]), GE, float(gained), "kept")
+        # |g0 + delta - t| as e_plus + e_minus with g0 + up - down - t = e_plus - e_minus
+        e_cols = b.columns("e_plus", chosen, np.zeros(n), np.full(n, np.inf))
+        b.columns("e_minus", chosen, np.zeros(n), np.full(n, np.inf))
+        k = np.arange(n)
+        cu, cd = b.col_ids("up"), b.col_ids("down")
+        ep, em = b.col_ids("e_plus"), b.col_ids("e_minus")
+        b.row_block(
+            np.concatenate([k, k, k, k]),
+            np.concatenate([cu, cd, ep, em]),
+            np.concatenate([np.ones(n), -np.ones(n), -np.ones(n), np.ones(n)]),
+            n,
+            EQ,
+            (t - g0[chosen]).astype(np.float64),
+            "deviation",
+        )
+        del e_cols
+        cost = np.concatenate([np.zeros(2 * n), np.ones(2 * n)])
+        y = solve(b, cost)
+        if y is not None:
+            x = y[: 2 * n]
+            best_dev = int(y[2 * n :].sum())
+            deviation_rows = (t, cost)
+    # 3. the least change from the solver's point, keeping both
+    b = base("refine_close")
+    b.dense_row(received, GE, float(gained), "kept")
+    change = np.ones(2 * n)
+    if deviation_rows is not None and best_dev is not None:
+        t = deviation_rows[0]
+        b.columns("e_plus", chosen, np.zeros(n), np.full(n, np.inf))
+        b.columns("e_minus", chosen, np.zeros(n), np.full(n, np.inf))
+        k = np.arange(n)
+        cu, cd = b.col_ids("up"), b.col_ids("down")
+        ep, em = b.col_ids("e_plus"), b.col_ids("e_minus")
+        b.row_block(
+            np.concatenate([k, k, k, k]),
+            np.concatenate([cu, cd, ep, em]),
+            np.concatenate([np.ones(n), -np.ones(n), -np.ones(n), np.ones(n)]),
+            n,
+            EQ,
+            (t - g0[chosen]).astype(np.float64),
+            "deviation",
+        )
+        b.dense_row(np.concatenate([np.zeros(2 * n), np.ones(2 * n)]), LE, float(best_dev), "kept")
+        change = np.concatenate([change, np.zeros(2 * n)])
+    z = solve(b, change)
+    if z is not None:
+        x = z[: 2 * n]
+    out = g0.copy()
+    out[chosen] += x[:n] - x[n : 2 * n]
+    if rules is not None and rules.broken(out):
+        return None
+    return out
