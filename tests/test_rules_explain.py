@@ -1,4 +1,4 @@
-"""Planning rules (issue 3) and explanations: hand-checked cases, properties, duals, diagnosis."""
+"""Planning rules and explanations: hand-checked cases, properties, duals, diagnosis."""
 
 from __future__ import annotations
 

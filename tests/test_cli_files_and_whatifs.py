@@ -1,4 +1,4 @@
-"""The command-line features of issue 4, run as a subprocess exactly as a user runs them.
+"""The command line with files, what-ifs and comparisons, run as a subprocess exactly as a user runs it.
 
 Excel/CSV input and output, ``template``, ``--lang vi``, HTML and ``--charts``, ``--changes``,
 ``compare`` and ``schema --changes``, and a reader that goes away (``| head``). Expected figures

@@ -1,0 +1,149 @@
+"""The three ways to a plan give the same plan, and the cost stage at scale is still the optimum.
+
+``solve`` computes independent pools in closed form (exact integers, no LP), hands coupled rules to
+HiGHS as arrays, and keeps PuLP as the reference path (``method="auto" | "lp" | "pulp"``). On random
+scenarios all three must produce the same line amounts and the same transfers. With more than a
+few line pairs, transfer costs are solved on flows between locality groups and split to lines;
+that cost must still be the transportation optimum of the plan's margins (networkx).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reallocate
+from reallocate import Scenario, solve
+from reallocate.formulation import COUNT_MAX_PAIRS, Formulation
+from test_independent import COSTS, SETTINGS, _check_min_cost, small_scenarios
+from test_large_amounts import big_scenarios
+
+METHODS = ("auto", "lp", "pulp")
+
+
+def _plans(data: dict[str, Any]) -> dict[str, reallocate.Plan]:
+    scenario = Scenario.from_dict(data)
+    plans = {m: solve(scenario, method=m) for m in METHODS}  # type: ignore[arg-type]
+    for m, plan in plans.items():
+        assert plan.status == "optimal", (m, plan.message)
+    return plans
+
+
+def _transfers(plan: reallocate.Plan) -> list[tuple[int, int, int]]:
+    return sorted(
+        zip(plan.transfer_from.tolist(), plan.transfer_to.tolist(), plan.transfer_units.tolist(), strict=True)
+    )
+
+
+def _same_plans(plans: dict[str, reallocate.Plan]) -> None:
+    ref = plans["pulp"]
+    for m, plan in plans.items():
+        assert np.array_equal(plan.final_units, ref.final_units), m
+        assert _transfers(plan) == _transfers(ref), m
+        assert plan.summary.transfer_cost == ref.summary.transfer_cost, m
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(data=small_scenarios(max_pools=3, max_lines=6, top=10**4, costs=False))
+def test_closed_form_lp_and_pulp_agree_without_costs(data: dict[str, Any]) -> None:
+    plans = _plans(data)
+    if plans["auto"].summary.moved:
+        assert "closed_form" in plans["auto"].timings  # the closed form really decided this plan
+    assert "closed_form" not in plans["lp"].timings
+    _same_plans(plans)
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(data=small_scenarios(max_pools=3, max_lines=6, top=10**4))
+def test_closed_form_lp_and_pulp_agree_with_costs(data: dict[str, Any]) -> None:
+    _same_plans(_plans(data))
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(data=big_scenarios())
+def test_methods_agree_on_coupled_rules_and_amounts_to_1e15(data: dict[str, Any]) -> None:
+    _same_plans(_plans(data))
+
+
+# ------------------------------------------------------------------------- costs on flows
+@st.composite
+def wide_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """One or two pools of 26-40 lines over 4-8 localities (several components each), half of them
+    donors, and a dense cost table: far more line pairs than the line-pair model takes."""
+    precision = draw(st.sampled_from([Decimal(1), Decimal(1000)]))
+    locs = [f"X{k}" for k in range(draw(st.integers(4, 8)))]
+    lines = []
+    for program in draw(st.sampled_from([["P1"], ["P1", "P2"]])):
+        for k in range(draw(st.integers(26, 40))):
+            allocated = draw(st.integers(1, 500))
+            if k % 2 == 0:
+                capacity = draw(st.integers(0, allocated - 1))
+            else:
+                capacity = draw(st.integers(allocated + 1, allocated + 500))
+            lines.append(
+                {
+                    "locality": locs[k % len(locs)],
+                    "program": program,
+                    "fund": "investment",
+                    "component": f"c{k}",
+                    "allocated": Decimal(allocated) * precision,
+                    "capacity": Decimal(capacity) * precision,
+                }
+            )
+    costs = [{"from": a, "to": b, "cost": draw(st.sampled_from(COSTS))} for a in locs for b in locs if a != b]
+    return {
+        "name": "wide",
+        "unit": "million VND",
+        "precision": precision,
+        "lines": lines,
+        "rules": {"recipients": "proportional", "donors": "proportional"},
+        "transfer_costs": costs,
+    }
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(data=wide_scenarios())
+def test_costs_on_flows_reach_the_transportation_optimum(data: dict[str, Any]) -> None:
+    form = Formulation(Scenario.from_dict(data))
+    assert form.n_line_pairs > COUNT_MAX_PAIRS and form.pair_mode in ("flows", "none")
+    _check_min_cost(data)
+
+
+@pytest.mark.parametrize("method", ["lp", "pulp"])
+def test_costs_on_flows_agree_across_paths(method: str) -> None:
+    data = _fixed_wide()
+    scenario = Scenario.from_dict(data)
+    assert Formulation(scenario).pair_mode == "flows"
+    auto, other = solve(scenario), solve(scenario, method=method)  # type: ignore[arg-type]
+    assert auto.status == other.status == "optimal"
+    assert np.array_equal(auto.final_units, other.final_units)
+    assert auto.summary.transfer_cost == other.summary.transfer_cost
+
+
+def _fixed_wide() -> dict[str, Any]:
+    """30 lines over 6 localities, every other line a donor, costs by distance on a line of towns."""
+    rng = np.random.default_rng(7)
+    locs = [f"X{k}" for k in range(6)]
+    lines = []
+    for k in range(30):
+        allocated = int(rng.integers(100, 500))
+        capacity = allocated - int(rng.integers(1, 90)) if k % 2 == 0 else allocated + int(rng.integers(1, 90))
+        lines.append(
+            {
+                "locality": locs[k % 6],
+                "program": "P1",
+                "fund": "investment",
+                "component": f"c{k}",
+                "allocated": allocated,
+                "capacity": capacity,
+            }
+        )
+    costs = [
+        {"from": a, "to": b, "cost": abs(i - j) / 2} for i, a in enumerate(locs) for j, b in enumerate(locs) if i != j
+    ]
+    return {"name": "wide", "unit": "million VND", "lines": lines, "transfer_costs": costs}
