@@ -271,6 +271,77 @@ def test_the_pulp_highs_dual_sign_pitfall_is_what_gets_normalised() -> None:
     assert backend.normalise_duals(raw, maximize=True, solver="cbc") == pytest.approx(raw)
 
 
+@st.composite
+def _random_lps(draw: st.DrawFn) -> Program:
+    """A small feasible, bounded LP with mixed <=, >= and = rows, to minimise or maximise."""
+    n, m = draw(st.integers(2, 5)), draw(st.integers(1, 4))
+    coef = st.integers(-4, 4)
+    a = np.array([[draw(coef) for _ in range(n)] for _ in range(m)], dtype=np.float64)
+    lower = np.array([draw(st.integers(-3, 0)) for _ in range(n)], dtype=np.float64)
+    upper = lower + np.array([draw(st.integers(1, 6)) for _ in range(n)], dtype=np.float64)
+    x0 = np.array([draw(st.integers(int(lo), int(hi))) for lo, hi in zip(lower, upper, strict=True)], dtype=np.float64)
+    sense = np.array([draw(st.sampled_from([-1, 1, 0])) for _ in range(m)], dtype=np.int8)
+    slack = np.array([draw(st.integers(0, 3)) for _ in range(m)], dtype=np.float64)
+    rhs = a @ x0 - sense * slack  # x0 is feasible: <= rows get room above, >= rows below
+    return Program(
+        stage="t",
+        cost=np.array([draw(coef) for _ in range(n)], dtype=np.float64),
+        lower=lower,
+        upper=upper,
+        integer=np.zeros(n, dtype=bool),
+        row_start=np.arange(0, (m + 1) * n, n),
+        col_index=np.tile(np.arange(n), m),
+        value=a.ravel(),
+        row_sense=sense,
+        row_rhs=rhs,
+        blocks={},
+        index={},
+        maximize=draw(st.booleans()),
+    )
+
+
+def _check_duals(program: Program, x: np.ndarray, y: np.ndarray) -> None:
+    """Optimality conditions that hold only with y = d(objective)/d(rhs) in the program's sense: a
+    row that, loosened, can only help has a dual of the helping sign; slack rows have none; every
+    column's reduced cost pushes it to the bound it sits at."""
+    n, m = program.num_cols, program.num_rows
+    a = np.zeros((m, n))
+    for r in range(m):
+        cols = slice(program.row_start[r], program.row_start[r + 1])
+        a[r, program.col_index[cols]] = program.value[cols]
+    tol = 1e-6
+    sign = 1.0 if program.maximize else -1.0  # objective as "more is better"
+    gy = sign * y
+    # loosening a <= row (rhs up) or a >= row (rhs down) cannot make the objective worse
+    assert np.all(gy[program.row_sense == -1] >= -tol), (program.row_sense, y)
+    assert np.all(gy[program.row_sense == 1] <= tol), (program.row_sense, y)
+    gap = a @ x - program.row_rhs
+    assert np.all(np.abs(y * gap) <= 1e-6)
+    reduced = sign * (program.cost - a.T @ y)
+    assert np.all((reduced <= tol) | (x >= program.upper - tol)), (reduced, x)
+    assert np.all((reduced >= -tol) | (x <= program.lower + tol)), (reduced, x)
+
+
+def test_duals_of_the_direct_highs_path_have_the_textbook_sign() -> None:
+    outcome = backend.run_highs(_max_lp(), None)
+    assert outcome.status == "optimal" and outcome.objective == pytest.approx(11.0)
+    assert outcome.duals is not None
+    assert outcome.duals == pytest.approx([2.0, 0.0], abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_random_lps())
+def test_duals_are_the_objectives_derivative_for_every_path_and_sense(program: Program) -> None:
+    outcomes = [backend.run_highs(program, None)] + [pulp_backend.run(program, s, None) for s in SOLVERS]  # type: ignore[arg-type]
+    objectives = []
+    for outcome in outcomes:
+        assert outcome.status == "optimal" and outcome.values is not None and outcome.duals is not None
+        _check_duals(program, np.asarray(outcome.values), np.asarray(outcome.duals))
+        objectives.append(outcome.objective)
+    # CBC's solution file carries 8 significant digits
+    assert objectives == pytest.approx([objectives[0]] * len(objectives), rel=1e-7, abs=1e-6)
+
+
 def _absorbed(s: Scenario, solver: str = "highs") -> Decimal:
     plan = solve(s, solver=solver)  # type: ignore[arg-type]
     assert plan.summary is not None

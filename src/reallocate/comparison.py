@@ -112,7 +112,13 @@ class PlanData:
         missing = [k for k in ("name", "unit", "precision", "status", "summary", "lines", "transfers") if k not in data]
         if missing:
             raise _bad((), f"not a plan: missing {', '.join(missing)}", "missing")
+        version = data.get("version", 1)
+        if version != 1:
+            raise _bad(("version",), "unknown plan version (this reallocate reads version 1)", "version", version)
         summary = data["summary"]
+        transfers = data["transfers"]
+        if isinstance(transfers, list) and isinstance(data["lines"], list):
+            transfers = _expand_compact(transfers, data["lines"])
         return cls(
             name=str(data["name"]),
             unit=str(data["unit"]),
@@ -122,13 +128,37 @@ class PlanData:
             solver=str(data.get("solver", "")),
             summary=None if summary is None else _summary(summary),
             lines=_frame(data["lines"], "lines", LINE_COLUMNS, LINE_AMOUNT_COLUMNS),
-            transfers=_frame(data["transfers"], "transfers", TRANSFER_COLUMNS, _TRANSFER_AMOUNTS),
+            transfers=_frame(transfers, "transfers", TRANSFER_COLUMNS, _TRANSFER_AMOUNTS),
             explain=data.get("explain"),
         )
 
 
+def _expand_compact(transfers: list[Any], lines: list[Any]) -> list[Any]:
+    """Transfers of a compact plan (``--compact``) name their lines by position: name them by keys."""
+    if not any(isinstance(t, dict) and "from" in t for t in transfers):
+        return transfers
+    out: list[Any] = []
+    for i, rec in enumerate(transfers):
+        if not isinstance(rec, dict):
+            raise _bad(("transfers", i), "expected an object", "dict_type")
+        full = {k: v for k, v in rec.items() if k not in ("from", "to")}
+        for end in ("from", "to"):
+            pos = rec.get(end)
+            if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < len(lines):
+                msg = f"expected the position of a line (0 to {len(lines) - 1})"
+                raise _bad(("transfers", i, end), msg, "line_position", pos)
+            line = lines[pos]
+            if not isinstance(line, dict):
+                raise _bad(("lines", pos), "expected an object", "dict_type")
+            for key in LINE_KEYS:
+                full[f"{end}_{key}"] = line.get(key)
+        out.append(full)
+    return out
+
+
 def load_plan(path: str | Path) -> PlanData:
-    """Read a plan JSON file written by ``plan.to_json()`` or ``reallocate solve --format json``.
+    """Read a plan JSON file written by ``plan.to_json()`` or ``reallocate solve --format json``
+    (also ``--compact``, whose transfers name their lines by position).
 
     Amounts are read exactly (JSON numbers as ``Decimal``), rates as the floats that were written,
     so the figures equal the solved plan's. A file that is not a plan raises :class:`ScenarioError`

@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import OptimizationError, PlanVerificationError
 from .lines import decimals, to_decimal
+from .plan_json import PLAN_FORMAT_VERSION
 from .rules import LINE_KEYS
 from .scenario import Scenario
 from .transfers import APPROVAL_NAMES, APPROVALS, approval, approval_codes, transfer_unit_costs
@@ -221,6 +222,7 @@ class Plan:
 
     def _payload(self, lines: list[dict[str, Any]], transfers: list[dict[str, Any]]) -> dict[str, Any]:
         return {
+            "version": PLAN_FORMAT_VERSION,
             "name": self.scenario.name,
             "unit": self.scenario.unit,
             "precision": self.scenario.precision,
