@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -98,22 +99,24 @@ def _child(args: list[str]) -> tuple[float, float, str]:
         return wall, usage.ru_maxrss / 1024**2, out.read().decode()
 
 
-def cli_runs(path: Path, runs: int) -> tuple[list[float], float, int]:
+def cli_runs(path: Path, runs: int, *options: str, suffix: str = ".json") -> tuple[list[float], float, int]:
     """The CLI on ``path``, ``runs`` times: wall seconds, the largest peak RSS (GB), plan bytes."""
     times, peak, size = [], 0.0, 0
     for k in range(runs):
-        out = path.with_name(f"plan-{k}.json")
-        cmd = [sys.executable, "-m", "reallocate", "solve", str(path), "--format", "json", "--out", str(out)]
+        out = path.with_name(f"plan-{k}{suffix}")
+        cmd = [sys.executable, "-m", "reallocate", "solve", str(path), *options, "--out", str(out)]
         wall, rss, _ = _child(cmd)
         times.append(wall)
         peak = max(peak, rss)
         # Parsed in a child: a big plan parsed here would raise every later child's peak (a vfork
         # child's peak starts from the parent's).
-        plan = _json_child("--check", str(out))
+        plan = _json_child("--check", str(out if suffix == ".json" else out.with_suffix(".json")))
         if plan["status"] != "optimal":
             raise SystemExit(f"{path.name}: plan status {plan['status']}: {plan['message']}")
-        size = out.stat().st_size
-        out.unlink()
+        written = [out] if suffix == ".json" else [out, out.with_suffix(".transfers.parquet"), out.with_suffix(".json")]
+        size = sum(f.stat().st_size for f in written)
+        for f in written:
+            f.unlink()
     return times, peak, size
 
 
@@ -138,6 +141,20 @@ def write_case(kind: str, n: int, path: str) -> dict[str, Any]:
     scenario = CASES[kind](n)
     Path(path).write_text(json.dumps(scenario), encoding="utf-8")
     return {"localities": len(scenario["localities"]), "costs": len(scenario.get("transfer_costs", ()))}
+
+
+def to_parquet_folder(path: str, folder: str) -> None:
+    """The JSON scenario as a Parquet scenario folder (lines.parquet + scenario.json)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = json.loads(Path(path).read_bytes())
+    lines = data.pop("lines")
+    out = Path(folder)
+    out.mkdir()
+    table = pa.table({k: [ln[k] for ln in lines] for k in lines[0]})
+    pq.write_table(table, out / "lines.parquet")
+    (out / "scenario.json").write_text(json.dumps(data), encoding="utf-8")
 
 
 def in_process(path: str, runs: int) -> dict[str, Any]:
@@ -187,6 +204,7 @@ def main() -> None:
     ap.add_argument("--solve", metavar="PATH", help=argparse.SUPPRESS)
     ap.add_argument("--quang-nam", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--check", metavar="PLAN", help=argparse.SUPPRESS)
+    ap.add_argument("--to-parquet", nargs=2, metavar=("JSON", "FOLDER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.floor:
         print(json.dumps(floor(args.floor, args.engine)))
@@ -196,6 +214,9 @@ def main() -> None:
         return
     if args.solve:
         print(json.dumps(in_process(args.solve, 1)))
+        return
+    if args.to_parquet:
+        to_parquet_folder(*args.to_parquet)
         return
     if args.check:
         plan = json.loads(Path(args.check).read_bytes())
@@ -218,7 +239,7 @@ def main() -> None:
             path = Path(tmp, f"pool-{n}.json")
             _json_child("--write", "pool", str(n), str(path))
             mb = path.stat().st_size / 1e6
-            cli, cli_rss, size = cli_runs(path, args.runs)
+            cli, cli_rss, size = cli_runs(path, args.runs, "--format", "json")
             sp, sp_rss = floor_runs(path, "scipy", args.runs)
             hs, hs_rss = floor_runs(path, "highspy", args.runs)
             print(f"\n{n:,} pool-only lines ({mb:.0f} MB JSON in, plan {size / 1e6:.0f} MB, {size / n:.0f} B/line)")
@@ -229,13 +250,26 @@ def main() -> None:
                 f"  ratio CLI / scipy floor {statistics.median(cli) / statistics.median(sp):.2f}, "
                 f"CLI / highspy floor {statistics.median(cli) / statistics.median(hs):.2f}"
             )
+            small, small_rss, small_size = cli_runs(path, args.runs, "--format", "json", "--compact")
+            print(
+                f"  CLI --compact           : {_fmt(small)}, peak RSS {small_rss:.2f} GB, "
+                f"plan {small_size / 1e6:.0f} MB ({small_size / n:.0f} B/line)"
+            )
+            folder = Path(tmp, f"pool-{n}")
+            _child([sys.executable, __file__, "--to-parquet", str(path), str(folder)])
+            pq_t, pq_rss, pq_size = cli_runs(folder, args.runs, suffix=".parquet")
+            print(
+                f"  CLI Parquet in and out  : {_fmt(pq_t)}, peak RSS {pq_rss:.2f} GB, "
+                f"plan {pq_size / 1e6:.0f} MB ({pq_size / n:.0f} B/line)"
+            )
+            shutil.rmtree(folder)
             path.unlink()
 
         coupled: dict[int, float] = {}
         for n in (60_000 // scale, 600_000 // scale):
             path = Path(tmp, f"limits-{n}.json")
             _json_child("--write", "limits", str(n), str(path))
-            cli, cli_rss, _ = cli_runs(path, 1 if n > 100_000 else args.runs)
+            cli, cli_rss, _ = cli_runs(path, 1 if n > 100_000 else args.runs, "--format", "json")
             solved = _json_child("--solve", str(path))
             coupled[n] = statistics.median(cli)
             print(f"\n{n:,} lines, share limits (lose <= 30%, gain <= 50%) and target rate 0.8")
@@ -248,7 +282,7 @@ def main() -> None:
         for n in (3_000 // scale, 30_000 // scale):
             path = Path(tmp, f"costs-{n}.json")
             made = _json_child("--write", "costs", str(n), str(path))
-            cli, cli_rss, _ = cli_runs(path, args.runs)
+            cli, cli_rss, _ = cli_runs(path, args.runs, "--format", "json")
             solved = _json_child("--solve", str(path))
             print(f"\n{n:,} lines, {made['localities']} localities, {made['costs']:,} locality-pair costs")
             print(f"  CLI solve --format json : {_fmt(cli)}, peak RSS {cli_rss:.2f} GB")

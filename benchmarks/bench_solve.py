@@ -91,7 +91,7 @@ def bench_size(n: int, seed: int = 0) -> dict[str, Any]:
         "total": validate + t["total"] + report,
         "floor": floor,
         "ratio": (model + solver) / floor if floor > 0 else float("nan"),
-        "cols": max(s.cols for s in plan.stages),
+        "cols": max((s.cols for s in plan.stages), default=0),
         "json_out_MB": len(out) / 1e6,
     }
 

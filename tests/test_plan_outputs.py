@@ -204,6 +204,9 @@ def test_parquet_scenario_solves_as_its_json(data: dict[str, Any]) -> None:
         folder = Path(tmp, "scenario")
         _write_scenario_folder(data, folder, types)
         from_parquet = solve(read_scenario(folder))
+        if from_parquet.final_units is not None:
+            out = write_plan_parquet(from_parquet, Path(tmp, "plan"))
+            _check_plan_files(from_parquet, *out)
     from_json = _plan_of(data)
     assert from_parquet.status == from_json.status
     assert np.array_equal(from_parquet.final_units, from_json.final_units)
@@ -249,6 +252,8 @@ def _check_plan_files(plan: reallocate.Plan, lines_file: Path, transfers_file: P
         for k in KEYS:
             assert str(got[f"from_{k}"]) == want[f"from_{k}"] and str(got[f"to_{k}"]) == want[f"to_{k}"]
         assert Decimal(str(got["amount"])) == Decimal(str(want["amount"]))
+        assert got["unit_cost"] == float(want["unit_cost"])
+        assert got["cost"] == pytest.approx(float(want["cost"]), rel=1e-15, abs=0)
         assert got["approval"] == want["approval"]
     _same(full["summary"], meta["summary"])
     assert meta["status"] == full["status"]

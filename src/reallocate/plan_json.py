@@ -173,14 +173,22 @@ def _explain_line_records(plan: Plan, start: int, stop: int, inner: bytes, texts
 
 
 def plan_json_chunks(
-    plan: Plan, *, indent: int | None = 2, compact: bool = False, texts: bool = False, block: int = 50_000
+    plan: Plan,
+    *,
+    indent: int | None = 2,
+    compact: bool = False,
+    texts: bool = False,
+    block: int = 50_000,
+    rows: bool = True,
 ) -> Iterator[bytes]:
     """The plan's JSON (UTF-8), piece by piece: join them, or write them to a file one by one.
 
     Each line's explanation is its reason code and shadow prices; ``texts=True`` adds its sentence
     (English; ``plan.explain.lines`` and the reports have them in both languages). ``compact``:
     one line without spaces, and each transfer names its two lines by position in ``lines``
-    (``"from": 12, "to": 40``) instead of repeating their keys."""
+    (``"from": 12, "to": 40``) instead of repeating their keys. ``rows=False`` leaves the lists of
+    lines, transfers and per-line explanations empty: the plan's other parts alone (what Parquet
+    files carry beside their tables)."""
     pad = "" if compact or indent is None else " " * indent
     nl = "" if not pad else "\n"
     sep, colon = (",", ":") if compact else (", ", ": ")
@@ -198,7 +206,7 @@ def plan_json_chunks(
 
     def record_list(key: str, depth: int, total: int, make: Any) -> Iterator[bytes]:
         yield (head(key, depth) + "[").encode()
-        if total == 0:
+        if total == 0 or not rows:
             yield b"]"
             return
         inner = (pad * (depth + 1)).encode()

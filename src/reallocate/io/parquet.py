@@ -207,19 +207,21 @@ def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
         tcols.update(_keys(plan, dst, "to_"))
         tcols["amount"] = _amount_array(u, p)
         cost_index, costs = transfer_unit_costs(sc, src, dst)
-        tcols["unit_cost"] = pa.array([float(costs[i]) for i in cost_index.tolist()], type=pa.float64())
-        tcols["cost"] = pa.array(
-            [float(Decimal(int(x)) * p * costs[i]) for x, i in zip(u.tolist(), cost_index.tolist(), strict=True)],
-            type=pa.float64(),
+        unit_cost = np.array([float(c) for c in costs], dtype=np.float64)[cost_index]
+        tcols["unit_cost"] = pa.array(unit_cost, type=pa.float64())
+        # cost columns are floats (as in the JSON plan's rates): the product of the amount and the
+        # unit cost, rounded once per factor, within an ulp of the exact decimal product
+        tcols["cost"] = pa.array(u.astype(np.float64) * float(p) * unit_cost, type=pa.float64())
+        names = pa.array(list(APPROVAL_NAMES), type=pa.string())
+        tcols["approval"] = pa.DictionaryArray.from_arrays(
+            pa.array(approval_codes(sc, src, dst).astype(np.int32)), names
         )
-        tcols["approval"] = pa.array([APPROVAL_NAMES[i] for i in approval_codes(sc, src, dst).tolist()])
     transfers = pa.table(tcols)
     # everything else of the plan: its JSON without the rows of lines and transfers
-    meta = json.loads(b"".join(plan_json_chunks(plan, compact=True)))
-    meta.pop("lines", None)
-    meta.pop("transfers", None)
+    meta = json.loads(b"".join(plan_json_chunks(plan, compact=True, rows=False)))
+    del meta["lines"], meta["transfers"]
     if meta.get("explain"):
-        meta["explain"].pop("lines", None)
+        del meta["explain"]["lines"]
     meta["layout"] = {"lines": "one row per scenario line", "transfers": "one row per transfer"}
     return lines, transfers, meta
 
