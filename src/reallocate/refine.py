@@ -11,6 +11,9 @@ whose coefficients and right-hand sides are small integers computed exactly (Pyt
 2. with that money, the least deviation from the fair targets;
 3. with both, the least change from the LP's point.
 
+For the fair targets themselves (``settle_groups``): after stage 1, the whole-unit plan that the
+solver-independent "settle" objective prefers, so every solver path draws the same targets.
+
 Each stage keeps the previous optimum as an exact integer row, so nothing is lost to tolerance.
 """
 
@@ -20,13 +23,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .formulation.program import EQ, GE, LE, ProgramBuilder
+from .formulation.program import EQ, GE, LE, ProgramBuilder, generic_weights
 
 if TYPE_CHECKING:
     from .formulation import Formulation
     from .formulation.rules import RuleRows
 
-__all__ = ["refine_groups"]
+__all__ = ["refine_groups", "settle_groups"]
 
 
 def refine_groups(
@@ -36,10 +39,12 @@ def refine_groups(
     *,
     reach: int | None = None,
     also: np.ndarray | None = None,
+    settle: bool = False,
 ) -> np.ndarray | None:
     """The best whole-unit group amounts within ``reach`` units of the solver's ``raw`` amounts
     (see the module docstring), or None when no such plan keeps every rule. Groups at one of
-    their bounds in ``raw`` stay there unless listed in ``also``."""
+    their bounds in ``raw`` stay there unless listed in ``also``. With ``settle``, stage 1 is
+    followed by the settle objective instead of stages 2 and 3."""
     from .backend import run_highs
 
     cap = form.g_cap
@@ -118,6 +123,17 @@ def refine_groups(
     if x is None:
         return None
     gained = int(np.dot(received, x))
+    if settle:
+        # the settle stage's generic objective (see Formulation.objective), keeping that money
+        b = base("refine_settle")
+        b.dense_row(received, GE, float(gained), "kept")
+        weight = generic_weights(form.g_line[chosen], form.g_line[chosen])
+        y = solve(b, np.concatenate([weight, -weight]))
+        if y is None:
+            return None
+        out = g0.copy()
+        out[chosen] += y[:n] - y[n : 2 * n]
+        return None if rules is not None and rules.broken(out) else out
     # 2. the least deviation from the fair targets, keeping that money
     deviation_rows: tuple[np.ndarray, np.ndarray] | None = None
     best_dev: int | None = None
@@ -177,3 +193,11 @@ def refine_groups(
     if rules is not None and rules.broken(out):
         return None
     return out
+
+
+def settle_groups(form: Formulation, rules: RuleRows | None, raw: np.ndarray) -> np.ndarray | None:
+    """Whole-unit group amounts of the settle stage near the solver's ``raw`` amounts: the most
+    money absorbed, then the settle objective's choice among equals (None when none keeps every
+    rule). Beyond ~10^9 units a solver's pool totals are off by a few units, and the fair targets
+    drawn from them would depend on the solver path; these do not."""
+    return refine_groups(form, rules, raw, settle=True)

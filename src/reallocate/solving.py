@@ -28,8 +28,9 @@ from .explain import Explanation, diagnose, explain_plan, name_conflict
 from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Formulation, Program, replace_program
 from .formulation.rules import RuleRows
 from .plan import Plan, StageReport
+from .refine import settle_groups
 from .scenario import Scenario
-from .sharing import derive_transfers
+from .sharing import derive_transfers, group_sums
 
 __all__ = ["METHODS", "SOLVERS", "solve"]
 
@@ -306,6 +307,12 @@ def _run_stages(
                     kept.append((stage, outcome.objective))
             if stage in ("absorb", "settle"):
                 form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
+            if stage == "settle" and form.scale > 1:
+                # the solver's pool totals are a few units off here: take them from the exact
+                # whole-unit settle plan, so the fair targets do not depend on the solver path
+                exact = settle_groups(form, RuleRows(form), form.amounts(program, outcome.values))
+                if exact is not None:
+                    form.set_target_totals(group_sums(form.g_pool, np.where(form.g_recipient, exact, 0), form.n_pools))
             if stage == "absorb":
                 out.absorbed = outcome.objective
                 if outcome.duals is not None:
