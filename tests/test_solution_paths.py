@@ -147,3 +147,24 @@ def _fixed_wide() -> dict[str, Any]:
         {"from": a, "to": b, "cost": abs(i - j) / 2} for i, a in enumerate(locs) for j, b in enumerate(locs) if i != j
     ]
     return {"name": "wide", "unit": "million VND", "lines": lines, "transfer_costs": costs}
+
+
+# --------------------------------------------------------------------------- empty stages
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("method", METHODS)
+def test_a_stage_left_without_columns_is_solved_on_every_path(method: str, solver: str) -> None:
+    # the locality limits fix every group in the absorb stage: the share stage has no columns left,
+    # only rows, which HiGHS reports as an "empty" model rather than an optimal one
+    data = {
+        "name": "fixed",
+        "unit": "million VND",
+        "lines": [
+            {"locality": "a", "program": "p", "fund": "f", "allocated": 100, "capacity": 40},
+            {"locality": "b", "program": "p", "fund": "f", "allocated": 50, "capacity": 90},
+        ],
+        "rules": {"max_loss": {"share": 0}, "max_gain": {"share": 0}},
+    }
+    plan = solve(Scenario.from_dict(data), method=method, solver=solver)  # type: ignore[arg-type]
+    assert [(r.stage, r.cols) for r in plan.stages if r.stage == "share"] == [("share", 0)]
+    assert plan.status == "optimal", plan.message
+    assert plan.final_units is not None and plan.final_units.tolist() == [100, 50]

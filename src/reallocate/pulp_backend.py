@@ -97,6 +97,10 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         h.passModel(model)
         h.run()
         status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kModelEmpty and prog.num_cols == 0:
+            # no columns (every group fixed by earlier stages): the rows alone decide, at x = ()
+            empty_ok = check_point(prog, np.zeros(0)) is None
+            status = highspy.HighsModelStatus.kOptimal if empty_ok else highspy.HighsModelStatus.kInfeasible
         self.model_status = h.modelStatusToString(status)
         self.primal_feasible = int(h.getInfo().primal_solution_status) == 2
         solution = h.getSolution()
