@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .formulation.program import EQ, GE, LE, ProgramBuilder, generic_weights
+from .formulation.program import EQ, GE, LE, STAGE_TOL_REL, ProgramBuilder, generic_weights
 
 if TYPE_CHECKING:
     from .formulation import Formulation
@@ -50,11 +50,17 @@ def refine_groups(
     cap = form.g_cap
     g0 = np.clip(np.rint(raw), 0, cap).astype(np.int64)
     if reach is None:
-        reach = int(max(8, np.ceil(1e-5 * form.scale)))
+        # a later stage may let an earlier optimum slip by its kept-row tolerance (relative to the
+        # money moved): the neighbourhood must reach back to the exact optimum
+        moved = float(np.sum(np.where(form.g_recipient, np.clip(raw, 0, None), 0.0)))
+        reach = int(max(8, np.ceil(1e-5 * form.scale), np.ceil(4 * STAGE_TOL_REL * moved)))
     inside = (g0 > 0) & (g0 < cap)
     free = inside | (np.abs(raw - g0) > 1e-9)
     if also is not None:
         free[also] = True
+    if form.g_targets is not None and not settle:
+        # a group off its fair target may move (the solver may have left it at a bound)
+        free |= g0 != form.g_targets
     balance = np.zeros(form.n_pools, dtype=np.int64)
     np.add.at(balance, form.g_pool, np.where(form.g_recipient, g0, -g0))
     # every group of an unbalanced pool may move

@@ -305,7 +305,10 @@ def _run_stages(
                     face = form.face_after(program, outcome.values, outcome.col_duals, outcome.duals, face)
                 else:
                     kept.append((stage, outcome.objective))
-            if stage in ("absorb", "settle"):
+            if stage in ("absorb", "settle") and not form.coupled and not form.uses_always:
+                # independent pools: each moves exactly min(surplus, room), whatever the solver's digits
+                form.set_target_totals(np.minimum(form.pool_surplus, form.pool_room))
+            elif stage in ("absorb", "settle"):
                 form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
             if stage == "settle" and form.scale > 1:
                 # the solver's pool totals are a few units off here: take them from the exact
