@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from .text import IdText, NameText
+
 __all__ = [
     "AMOUNT_FIELDS",
     "LINE_FLAGS",
@@ -79,13 +81,13 @@ class Locality(BaseModel):
 
     model_config = _STRICT
 
-    id: str = Field(min_length=1, pattern=r"\S", description="Identifier used by lines and transfer costs.")
-    name: str | None = Field(default=None, description="Display name, e.g. 'Nam Trà My'.")
+    id: IdText = Field(min_length=1, pattern=r"\S", description="Identifier used by lines and transfer costs.")
+    name: NameText | None = Field(default=None, description="Display name, e.g. 'Nam Trà My'.")
     weight: Number = Field(
         default=1.0,
         description="Priority weight: with 'priority' rules, higher weight receives first and gives last.",
     )
-    tags: dict[str, str | int | float | bool] = Field(
+    tags: dict[NameText, NameText | int | float | bool] = Field(
         default_factory=dict, description="Free attributes, e.g. {'mountainous': true}."
     )
     max_loss: Limit | None = Field(default=None, description="Overrides rules.max_loss for this locality.")
@@ -105,10 +107,10 @@ class Target(BaseModel):
     rate: Rate = Field(
         description="Expected disbursement (absorbable / what the matching lines hold after the moves) must reach this."
     )
-    locality: str | None = None
-    program: str | None = None
-    fund: str | None = None
-    component: str | None = None
+    locality: IdText | None = None
+    program: IdText | None = None
+    fund: IdText | None = None
+    component: IdText | None = None
 
     @property
     def selector(self) -> dict[str, str]:
@@ -162,6 +164,6 @@ class TransferCost(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    from_: str = Field(alias="from", min_length=1)
-    to: str = Field(min_length=1)
+    from_: IdText = Field(alias="from", min_length=1, pattern=r"\S")
+    to: IdText = Field(min_length=1, pattern=r"\S")
     cost: Number = Field(description="Cost per unit moved (in the scenario unit).")

@@ -41,6 +41,7 @@ from ._decode import JSONError, parse_json
 from .errors import ScenarioError
 from .lines import Lines, fmt
 from .rules import LINE_FLAGS, LINE_KEYS, Number, Rate, Rules
+from .text import IdText
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -69,7 +70,7 @@ _EXACT = Context(prec=80)
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 TagValue = str | int | float | bool
-Values = str | tuple[str, ...]
+Values = IdText | tuple[IdText, ...]
 
 #: The amount fields of a line that ``set_line`` may set.
 AmountField = Literal["allocated", "disbursed", "capacity", "floor", "ceiling"]
@@ -150,10 +151,10 @@ class TargetWhere(BaseModel):
 
     model_config = _CONFIG
 
-    locality: str | None = None
-    program: str | None = None
-    fund: str | None = None
-    component: str | None = None
+    locality: IdText | None = None
+    program: IdText | None = None
+    fund: IdText | None = None
+    component: IdText | None = None
 
     def selector(self) -> dict[str, str]:
         return {k: v for k in LINE_KEYS if (v := getattr(self, k)) is not None}

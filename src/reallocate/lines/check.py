@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
 from ..rules import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS
+from ..text import id_problem, normal_id
 from .model import (
     _EXACT,
     LINE_FIELDS,
@@ -209,10 +210,15 @@ def check_lines(raw: Any, precision: Decimal | None) -> LinesCheck:
     cats: dict[str, list[Any]] = {}
     for name in LINE_KEYS:
         codes[name], cats[name] = factorize(cols.keys[name])
-        if name != "component":
-            blank = np.array([not v.strip() for v in cats[name]], dtype=bool)
-            if blank.any():
-                cols.bad |= blank[codes[name]]
+        normal = [normal_id(v) for v in cats[name]]
+        if normal != cats[name]:
+            # one id, however it was typed (NFC, surrounding spaces): the rows hold its normal form
+            merged, cats[name] = factorize(normal)
+            codes[name] = merged[codes[name]]
+            cols.keys[name] = [cats[name][c] for c in codes[name].tolist()]
+        refused = np.array([id_problem(v) is not None or (name != "component" and not v) for v in cats[name]])
+        if refused.any():
+            cols.bad |= refused[codes[name]]  # pydantic names the problem of each such row
 
     # amounts: whole units, and rows pydantic would refuse (negative, not finite)
     units: dict[str, np.ndarray] = {}

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, StrictBool
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..rules import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS, Amount
+from ..text import IdText
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,10 +58,10 @@ class Line(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    locality: str = Field(min_length=1, pattern=r"\S")
-    program: str = Field(min_length=1, pattern=r"\S")
-    fund: str = Field(min_length=1, pattern=r"\S", description="e.g. 'investment' or 'recurrent'.")
-    component: str = Field(default="", description="Optional sub-line (project, component).")
+    locality: IdText = Field(min_length=1, pattern=r"\S")
+    program: IdText = Field(min_length=1, pattern=r"\S")
+    fund: IdText = Field(min_length=1, pattern=r"\S", description="e.g. 'investment' or 'recurrent'.")
+    component: IdText = Field(default="", description="Optional sub-line (project, component).")
     allocated: Amount = Field(description="Current plan amount.")
     disbursed: Amount = Field(default=Decimal(0), description="Already paid out; never moves.")
     capacity: Amount = Field(description="What the line can disburse by the deadline if funded.")

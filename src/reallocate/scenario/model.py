@@ -53,6 +53,7 @@ from ..rules import (
     Target,
     TransferCost,
 )
+from ..text import NameText
 from .checks import Parts, cross_checks, duplicate_issues, reissue, valid_precision
 from .frames import frame_columns, frame_records
 from .table import LineTable
@@ -129,8 +130,8 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
 
-    name: str = Field(min_length=1, description="Scenario name, shown in reports.")
-    unit: str = Field(default="million VND", min_length=1, description="Unit of every amount.")
+    name: NameText = Field(min_length=1, description="Scenario name, shown in reports.")
+    unit: NameText = Field(default="million VND", min_length=1, description="Unit of every amount.")
     precision: Decimal = Field(
         default=Decimal(1),
         gt=0,
