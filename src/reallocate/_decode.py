@@ -18,8 +18,15 @@ import msgspec
 
 __all__ = ["MAX_DEPTH", "JSONError", "parse_json", "parse_scenario_json"]
 
-#: Deepest nesting of arrays and objects accepted in any JSON input (a scenario is 5 deep).
+#: Deepest nesting of arrays and objects accepted in any JSON input by default (a scenario is 5
+#: deep); ``reallocate.limits`` holds the setting in force.
 MAX_DEPTH = 64
+
+
+def _max_depth() -> int:
+    from .limits import current
+
+    return current().max_json_depth
 
 
 class JSONError(ValueError):
@@ -71,7 +78,7 @@ def _depth_ok(raw: bytes) -> bool:
             deepest = max(deepest, depth)
         else:
             depth -= 1
-    return deepest <= MAX_DEPTH
+    return deepest <= _max_depth()
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -84,12 +91,14 @@ def parse_json(data: str | bytes | bytearray | memoryview) -> Any:
         return _ANY.decode(raw)
     except msgspec.DecodeError:
         return _fallback(raw)
+    except RecursionError:  # msgspec's own guard against deep nesting
+        raise JSONError(f"nested deeper than {_max_depth()} levels") from None
 
 
 def _fallback(raw: bytes) -> Any:
     """Python's json, which also reads NaN / Infinity; refuses deep nesting before recursing."""
     if not _depth_ok(raw):
-        raise JSONError(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise JSONError(f"nested deeper than {_max_depth()} levels") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -99,13 +108,20 @@ def _fallback(raw: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise JSONError(str(exc)) from None
     except RecursionError:
-        raise JSONError(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise JSONError(f"nested deeper than {_max_depth()} levels") from None
 
 
 def parse_scenario_json(data: str | bytes | bytearray | memoryview) -> Any:
     """A scenario document: its ``lines`` as typed records when they all fit the line shape (the
     fast path), else as plain dicts; the rest as plain JSON values. Raises ``JSONError``."""
     raw = _text(data)
+    try:
+        return _scenario_parts(raw)
+    except RecursionError:  # msgspec's own guard against deep nesting
+        raise JSONError(f"nested deeper than {_max_depth()} levels") from None
+
+
+def _scenario_parts(raw: bytes) -> Any:
     try:
         top = _TOP.decode(raw)
     except msgspec.ValidationError:

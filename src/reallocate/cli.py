@@ -187,15 +187,26 @@ class _UsageError(Exception):
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .comparison import compare, load_plan
+    from ._decode import JSONError, parse_json
+    from .comparison import PlanData, compare, looks_like_plan
     from .solving import solve
 
     plans: list[Any] = []
     for name in args.files:
-        try:
-            plans.append(load_plan(name))
-        except ScenarioError:
-            # not a plan: a scenario to solve (raises with the scenario's own problems if it is neither)
+        data: Any = None
+        if Path(name).suffix.lower() == ".json":
+            try:
+                data = parse_json(Path(name).read_bytes())
+            except JSONError:
+                data = None  # read again as a scenario, which names the problem
+        if looks_like_plan(data):
+            try:
+                plans.append(PlanData.from_dict(data))
+            except ScenarioError as exc:
+                exc.source = name  # type: ignore[attr-defined]
+                raise
+        else:
+            # a scenario to solve (raises with the scenario's own problems)
             plans.append(solve(_read(name), solver=args.solver))
     names = [n.strip() for n in args.names.split(",")] if args.names else None
     try:
@@ -270,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a reader that went away is handled below, not at exit
         return code
     except ScenarioError as exc:
-        where = getattr(args, "file", None)
+        where = getattr(exc, "source", None) or getattr(args, "file", None)
         head = f"{where}: " if where else ""
         lines = [f"{head}{exc.title}: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}"]
         lines += [f"  {m}" for m in exc.messages]

@@ -17,7 +17,6 @@ component), a line missing from a plan has ``None`` in that plan's columns. A pl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +30,7 @@ from .labels import amount_text, check_lang, label, percent_text, phrase
 from .plan import LINE_AMOUNT_COLUMNS, LINE_COLUMNS, TRANSFER_COLUMNS, Plan, Summary, approval, records
 from .scenario import LINE_KEYS
 
-__all__ = ["LINE_FIELDS", "SUMMARY_FIELDS", "Comparison", "PlanData", "compare", "load_plan"]
+__all__ = ["LINE_FIELDS", "SUMMARY_FIELDS", "Comparison", "PlanData", "compare", "load_plan", "looks_like_plan"]
 
 #: Summary figures compared, in order (the fields of :class:`~reallocate.plan.Summary`).
 SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Summary))
@@ -96,17 +95,21 @@ class PlanData:
     @classmethod
     def from_json(cls, text: str | bytes) -> PlanData:
         """Read plan JSON text (numbers exactly, as decimals)."""
-        if isinstance(text, bytes):
-            text = text.decode("utf-8-sig")
+        from ._decode import JSONError, parse_json
+
         try:
-            data = json.loads(text.lstrip("\ufeff"), parse_float=Decimal)
-        except ValueError as exc:
+            data = parse_json(text)
+        except JSONError as exc:
             raise _bad((), f"not valid JSON: {exc}", "json_invalid") from None
         return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: Any) -> PlanData:
-        """Read a plan's public JSON shape (``plan.to_dict()`` or parsed ``plan.to_json()``)."""
+        """Read a plan's public JSON shape (``plan.to_dict()`` or parsed ``plan.to_json()``).
+
+        Every problem is reported at once, by path (``lines[3].final: expected a number``): keys
+        are text, amounts finite numbers of at most 30 digits, each line appears once, transfers
+        move a positive amount between lines of the plan."""
         if not isinstance(data, dict):
             raise _bad((), "a plan is a JSON object", "dict_type")
         missing = [k for k in ("name", "unit", "precision", "status", "summary", "lines", "transfers") if k not in data]
@@ -115,43 +118,67 @@ class PlanData:
         version = data.get("version", 1)
         if version != 1:
             raise _bad(("version",), "unknown plan version (this reallocate reads version 1)", "version", version)
-        summary = data["summary"]
-        transfers = data["transfers"]
-        if isinstance(transfers, list) and isinstance(data["lines"], list):
-            transfers = _expand_compact(transfers, data["lines"])
+        problems: list[dict[str, Any]] = []
+        for key in ("name", "unit", "status"):
+            if not isinstance(data[key], str):
+                problems.append(_problem((key,), "expected text", "string_type", data[key]))
+        if isinstance(data["status"], str) and data["status"] not in _STATUSES:
+            problems.append(_problem(("status",), f"expected one of {', '.join(_STATUSES)}", "status", data["status"]))
+        precision = _decimal(data["precision"], ("precision",), problems)
+        if precision is not None and precision <= 0:
+            problems.append(_problem(("precision",), "expected a positive number", "greater_than", data["precision"]))
+        summary = None if data["summary"] is None else _summary(data["summary"], problems)
+        lines = _records(data["lines"], "lines", LINE_COLUMNS, LINE_AMOUNT_COLUMNS, problems)
+        transfers_raw = data["transfers"]
+        if isinstance(transfers_raw, list) and isinstance(data["lines"], list):
+            transfers_raw = _expand_compact(transfers_raw, data["lines"], problems)
+        transfers = _records(transfers_raw, "transfers", TRANSFER_COLUMNS, _TRANSFER_AMOUNTS, problems)
+        if lines is not None and transfers is not None:
+            _relations(lines, transfers, problems)
+        explain = data.get("explain")
+        if explain is not None and not isinstance(explain, dict):
+            problems.append(_problem(("explain",), "expected an object or null", "dict_type", None))
+        if problems:
+            raise ScenarioError(problems, title="invalid plan")
+        assert lines is not None and transfers is not None and precision is not None
         return cls(
             name=str(data["name"]),
             unit=str(data["unit"]),
-            precision=_decimal(data["precision"], ("precision",)),
+            precision=precision,
             status=str(data["status"]),
             message=str(data.get("message", "")),
             solver=str(data.get("solver", "")),
-            summary=None if summary is None else _summary(summary),
-            lines=_frame(data["lines"], "lines", LINE_COLUMNS, LINE_AMOUNT_COLUMNS),
-            transfers=_frame(transfers, "transfers", TRANSFER_COLUMNS, _TRANSFER_AMOUNTS),
-            explain=data.get("explain"),
+            summary=summary,
+            lines=_frame(lines, "lines", LINE_COLUMNS),
+            transfers=_frame(transfers, "transfers", TRANSFER_COLUMNS),
+            explain=explain,
         )
 
 
-def _expand_compact(transfers: list[Any], lines: list[Any]) -> list[Any]:
+_STATUSES = ("optimal", "time_limit", "infeasible", "error")
+#: amounts in a plan file: at most this many digits before the point (2^62 units is 19 digits)
+_MAX_DIGITS = 30
+
+
+def _expand_compact(transfers: list[Any], lines: list[Any], problems: list[dict[str, Any]]) -> list[Any]:
     """Transfers of a compact plan (``--compact``) name their lines by position: name them by keys."""
     if not any(isinstance(t, dict) and "from" in t for t in transfers):
         return transfers
     out: list[Any] = []
     for i, rec in enumerate(transfers):
         if not isinstance(rec, dict):
-            raise _bad(("transfers", i), "expected an object", "dict_type")
+            out.append(rec)  # reported with the other records
+            continue
         full = {k: v for k, v in rec.items() if k not in ("from", "to")}
         for end in ("from", "to"):
             pos = rec.get(end)
             if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < len(lines):
                 msg = f"expected the position of a line (0 to {len(lines) - 1})"
-                raise _bad(("transfers", i, end), msg, "line_position", pos)
+                problems.append(_problem(("transfers", i, end), msg, "line_position", pos))
+                continue
             line = lines[pos]
-            if not isinstance(line, dict):
-                raise _bad(("lines", pos), "expected an object", "dict_type")
             for key in LINE_KEYS:
-                full[f"{end}_{key}"] = line.get(key)
+                full[f"{end}_{key}"] = line.get(key) if isinstance(line, dict) else None
         out.append(full)
     return out
 
@@ -161,60 +188,126 @@ def load_plan(path: str | Path) -> PlanData:
     (also ``--compact``, whose transfers name their lines by position).
 
     Amounts are read exactly (JSON numbers as ``Decimal``), rates as the floats that were written,
-    so the figures equal the solved plan's. A file that is not a plan raises :class:`ScenarioError`
-    naming the field (e.g. ``summary.moved``)."""
+    so the figures equal the solved plan's. A file that is not a valid plan raises
+    :class:`ScenarioError` titled "invalid plan", naming every field at fault (e.g.
+    ``lines[3].final``)."""
     return PlanData.from_json(Path(path).read_bytes())
 
 
+def looks_like_plan(data: Any) -> bool:
+    """Whether parsed JSON is meant as a plan (it has a plan's own parts), not a scenario."""
+    return isinstance(data, dict) and "summary" in data and "transfers" in data and "status" in data
+
+
+def _problem(loc: tuple[str | int, ...], msg: str, kind: str, value: Any = None) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, "type": kind, "input": value}
+
+
 def _bad(loc: tuple[str | int, ...], msg: str, kind: str, value: Any = None) -> ScenarioError:
-    return ScenarioError([{"loc": loc, "msg": msg, "type": kind, "input": value}], title="invalid plan")
+    return ScenarioError([_problem(loc, msg, kind, value)], title="invalid plan")
 
 
-def _decimal(value: Any, loc: tuple[str | int, ...]) -> Decimal:
+def _decimal(value: Any, loc: tuple[str | int, ...], problems: list[dict[str, Any]]) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, float, str)):
-        raise _bad(loc, "expected a number", "decimal_type", value)
+        problems.append(_problem(loc, "expected a number", "decimal_type", value))
+        return None
+    if isinstance(value, int) and abs(value) >= 10**_MAX_DIGITS:
+        problems.append(_problem(loc, f"expected a number of at most {_MAX_DIGITS} digits", "too_large", str(value)))
+        return None
     try:
         out = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except ArithmeticError:
-        raise _bad(loc, "expected a number", "decimal_parsing", value) from None
+        problems.append(_problem(loc, "expected a number", "decimal_parsing", value))
+        return None
     if not out.is_finite():
-        raise _bad(loc, "expected a finite number", "finite_number", value)
+        problems.append(_problem(loc, "expected a finite number", "finite_number", str(value)))
+        return None
+    if out and out.adjusted() >= _MAX_DIGITS:
+        problems.append(_problem(loc, f"expected a number of at most {_MAX_DIGITS} digits", "too_large", str(value)))
+        return None
     return out
 
 
-def _summary(raw: Any) -> Summary:
+def _summary(raw: Any, problems: list[dict[str, Any]]) -> Summary | None:
     if not isinstance(raw, dict):
-        raise _bad(("summary",), "expected an object", "dict_type")
+        problems.append(_problem(("summary",), "expected an object", "dict_type"))
+        return None
     values: dict[str, Any] = {}
     for name in SUMMARY_FIELDS:
         loc: tuple[str | int, ...] = ("summary", name)
         if name not in raw:
-            raise _bad(loc, "missing", "missing")
+            problems.append(_problem(loc, "missing", "missing"))
+            continue
         v = raw[name]
         if name in _AMOUNT_SUMMARY:
-            values[name] = _decimal(v, loc)
+            values[name] = _decimal(v, loc, problems)
         elif name == "transfer_count":
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise _bad(loc, "expected a whole number", "int_type", v)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                problems.append(_problem(loc, "expected a whole number of at least 0", "int_type", v))
             values[name] = v
+        elif v is None:
+            values[name] = None
         else:  # rates: JSON wrote repr(float); float(Decimal(text)) gives that float back exactly
-            values[name] = None if v is None else float(_decimal(v, loc))
+            d = _decimal(v, loc, problems)
+            values[name] = None if d is None else float(d)
+    if len(values) < len(SUMMARY_FIELDS) or any(
+        values[n] is None for n in SUMMARY_FIELDS if n in _AMOUNT_SUMMARY or n == "transfer_count"
+    ):
+        return None
     return Summary(**values)
 
 
-def _frame(raw: Any, where: str, columns: tuple[str, ...], amounts: tuple[str, ...]) -> pd.DataFrame:
+def _records(
+    raw: Any, where: str, columns: tuple[str, ...], amounts: tuple[str, ...], problems: list[dict[str, Any]]
+) -> dict[str, list[Any]] | None:
+    """The records' columns, each field checked: amounts as exact decimals, everything else text."""
     if not isinstance(raw, list):
-        raise _bad((where,), "expected a list", "list_type")
+        problems.append(_problem((where,), "expected a list", "list_type"))
+        return None
     cols: dict[str, list[Any]] = {c: [] for c in columns}
+    before = len(problems)
     for i, rec in enumerate(raw):
         if not isinstance(rec, dict):
-            raise _bad((where, i), "expected an object", "dict_type")
+            problems.append(_problem((where, i), "expected an object", "dict_type"))
+            continue
         for c in columns:
             if c not in rec:
-                raise _bad((where, i, c), "missing", "missing")
+                problems.append(_problem((where, i, c), "missing", "missing"))
+                continue
             v = rec[c]
-            cols[c].append(_decimal(v, (where, i, c)) if c in amounts else v)
-    if not raw:  # as Plan.empty builds them
+            if c in amounts:
+                cols[c].append(_decimal(v, (where, i, c), problems))
+            elif not isinstance(v, str):
+                problems.append(_problem((where, i, c), "expected text", "string_type", v))
+            else:
+                cols[c].append(v)
+    return cols if len(problems) == before else None
+
+
+def _relations(lines: dict[str, list[Any]], transfers: dict[str, list[Any]], problems: list[dict[str, Any]]) -> None:
+    """Each line once; each transfer a positive amount between two lines of the plan."""
+    seen: dict[tuple[str, ...], int] = {}
+    for i, key in enumerate(zip(*(lines[k] for k in LINE_KEYS), strict=True)):
+        if key in seen:
+            problems.append(
+                _problem(("lines", i), f"duplicate line {'/'.join(key)}: same keys as lines[{seen[key]}]", "duplicate")
+            )
+        else:
+            seen[key] = i
+    for i, amount in enumerate(transfers["amount"]):
+        if amount <= 0:
+            problems.append(
+                _problem(("transfers", i, "amount"), "a transfer moves a positive amount", "greater_than", str(amount))
+            )
+        for end in ("from", "to"):
+            key = tuple(transfers[f"{end}_{k}"][i] for k in LINE_KEYS)
+            if key not in seen:
+                msg = f"{end} {'/'.join(key)} is not a line of the plan"
+                problems.append(_problem(("transfers", i, f"{end}_locality"), msg, "unknown_line", None))
+
+
+def _frame(cols: dict[str, list[Any]], where: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not cols[columns[0]]:  # as Plan.empty builds them
         return pd.DataFrame(columns=list(columns))
     frame = pd.DataFrame(cols, columns=list(columns))
     if where == "lines":

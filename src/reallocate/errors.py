@@ -30,6 +30,10 @@ def format_location(loc: Sequence[str | int]) -> str:
     return out or "(scenario)"
 
 
+#: characters of a refused value shown in a message
+_SHOWN = 80
+
+
 class ScenarioError(ReallocateError, ValueError):
     """The scenario input is invalid.
 
@@ -52,6 +56,8 @@ class ScenarioError(ReallocateError, ValueError):
             value = err.get("input")
             if value is not None and not isinstance(value, (dict, list, tuple)):
                 shown = str(value) if isinstance(value, Decimal) else repr(value)
+                if len(shown) > _SHOWN:  # a 100 KB name or a 300-digit number: its start says enough
+                    shown = f"{shown[: _SHOWN - 20]}... ({len(shown):,} characters)"
                 text += f" (got {shown})"
             lines.append(text)
         return lines

@@ -45,8 +45,8 @@ class Limits:
     max_sheet_rows: int = 1_048_576
     #: cells in one sheet of a workbook [30,000,000]
     max_sheet_cells: int = 30_000_000
-    #: characters in one CSV field [100,000]
-    max_csv_field: int = 100_000
+    #: characters in one CSV field (the csv module's own default) [131,072]
+    max_csv_field: int = 131_072
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

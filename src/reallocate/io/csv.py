@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..plan import Plan
 from ..scenario import Limit, Scenario
 from .cells import _Cell, _CellError, _Places, _plain, _Problems, _Table, _table
@@ -28,14 +28,24 @@ def _decode(raw: bytes, name: str) -> str:
         ) from None
 
 
-def _csv_rows(text: str) -> Iterable[tuple[int, list[_Cell]]]:
+def _csv_rows(text: str, name: str) -> list[tuple[int, list[_Cell]]]:
+    """The rows of a CSV file with the line each starts on; a field past the limit is refused."""
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+    limit = limits.current().max_csv_field
+    if csv.field_size_limit() != limit:  # the csv module's limit is process-wide, as ours is
+        csv.field_size_limit(limit)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out = []
     start = 1
-    for values in reader:
-        yield start, [_Cell(v if v.strip() else None) for v in values]
-        start = reader.line_num + 1
+    try:
+        for values in reader:
+            out.append((start, [_Cell(v if v.strip() else None) for v in values]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        why = f"a field is longer than {limit:,} characters" if "field limit" in str(exc) else str(exc)
+        raise _CellError(f"{name}:{start}: {why}") from None
+    return out
 
 
 def read_csv_folder(path: str | Path) -> Scenario:
@@ -58,13 +68,13 @@ def read_csv_folder(path: str | Path) -> Scenario:
         if f is None:
             continue
         try:
-            text = _decode(f.read_bytes(), f.name)
+            rows = _csv_rows(_decode(f.read_bytes(), f.name), f.name)
         except _CellError as bad:
             problems.items.append(
                 {
                     "loc": (name,),
                     "msg": str(bad).split(": ", 1)[1],
-                    "type": "not_utf8",
+                    "type": "not_utf8" if "UTF-8" in str(bad) else "unreadable_csv",
                     "cell": str(bad).split(": ", 1)[0],
                     "table": name,
                     "row": None,
@@ -72,7 +82,7 @@ def read_csv_folder(path: str | Path) -> Scenario:
                 }
             )
             continue
-        table = _table(name, f.name, _csv_rows(text), problems)
+        table = _table(name, f.name, rows, problems)
         tables[name] = table
         places.tables[name] = table
     if problems.items:

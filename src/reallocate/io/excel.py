@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from .. import limits
 from ..labels import check_lang
 from ..plan import Plan
 from ..scenario import Scenario
@@ -21,6 +24,58 @@ from .sheets import (
     _Sheet,
 )
 from .tables import _build
+
+
+def _check_archive(p: Path) -> None:
+    """Refuse a workbook whose entries would expand past the limits before any is read: a
+    compression bomb of a few KB can declare gigabytes. The zip reader never yields more than an
+    entry declares, so the declared sizes bound the work."""
+    import zipfile
+
+    lim = limits.current()
+
+    def refuse(why: str) -> ScenarioFileError:
+        return ScenarioFileError([_file_problem(p.name, why, "workbook_too_large")], p.name)
+
+    try:
+        with zipfile.ZipFile(p) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # openpyxl says what is wrong with it
+    total = 0
+    for info in entries:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise refuse(f"entry {info.filename!r} uses a compression Excel never writes (method {info.compress_type})")
+        total += info.file_size
+        if info.file_size > 1024**2 and info.file_size > lim.max_xlsx_ratio * max(info.compress_size, 1):
+            raise refuse(
+                f"entry {info.filename!r} would expand {info.file_size / max(info.compress_size, 1):,.0f} times "
+                f"(at most {lim.max_xlsx_ratio:,} allowed): not a normal workbook"
+            )
+    if total > lim.max_xlsx_expanded_bytes:
+        raise refuse(
+            f"the workbook expands to {total / 1024**2:,.0f} MiB; at most "
+            f"{lim.max_xlsx_expanded_bytes / 1024**2:,.0f} MiB are read (reallocate.limits)"
+        )
+
+
+def _bounded_rows(ws: Any, name: str) -> Iterator[tuple[int, Any]]:
+    """A sheet's rows, refused past the row and cell limits (counted as read, not as declared)."""
+    lim = limits.current()
+    cells = 0
+    for number, row in enumerate(ws.iter_rows(), start=1):
+        cells += len(row)
+        if number > lim.max_sheet_rows or cells > lim.max_sheet_cells:
+            what = f"{lim.max_sheet_rows:,} rows" if number > lim.max_sheet_rows else f"{lim.max_sheet_cells:,} cells"
+            raise ScenarioFileError(
+                [
+                    _file_problem(
+                        name, f"sheet {ws.title!r} has more than {what} (reallocate.limits)", "sheet_too_large"
+                    )
+                ],
+                name,
+            )
+        yield number, row
 
 
 def read_excel(path: str | Path) -> Scenario:
@@ -42,6 +97,8 @@ def read_excel(path: str | Path) -> Scenario:
     p = Path(path)
     places = _Places(p.name, excel=True)
     problems = _Problems(places)
+    if p.is_file():
+        _check_archive(p)
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, KeyError, ValueError) as exc:
@@ -73,7 +130,7 @@ def read_excel(path: str | Path) -> Scenario:
                         for c in cells
                     ],
                 )
-                for number, cells in enumerate(ws.iter_rows(), start=1)
+                for number, cells in _bounded_rows(ws, p.name)
             )
             table = _table(key, ws.title, rows, problems)
             tables[key] = table
