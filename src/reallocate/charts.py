@@ -162,9 +162,13 @@ def save_all(plan: Plan, folder: str | Path, lang: str = "en", *, dpi: float = 1
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
+    from .atomic import atomic_file
+
     for kind, fig in figures.items():
         paths[kind] = out / f"{kind}.png"
-        paths[kind].write_bytes(png_bytes(fig, dpi=dpi))
+        data = png_bytes(fig, dpi=dpi)
+        with atomic_file(paths[kind]) as tmp:
+            tmp.write_bytes(data)
     return paths
 
 

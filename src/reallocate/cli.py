@@ -138,7 +138,10 @@ def _format(args: argparse.Namespace) -> str:
 
 def _write_text(text: str, out: str | None, what: str) -> None:
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        from .atomic import atomic_file
+
+        with atomic_file(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
         print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -260,7 +263,10 @@ def _run(args: argparse.Namespace) -> int:
     from .solving import solve
 
     plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
+    # the exit code says whether there is a plan, even when the reader of standard output goes away
+    args.exit_code = EXIT_PLAN if plan.found and plan.status != "error" else EXIT_NO_PLAN
     _emit(plan, fmt, args.out, args.lang, args.compact, args.explain_text)
+    args.written = True  # the plan's output is complete (charts are extra files, each whole or absent)
     if args.charts and plan.found:
         from .charts import save_all
 
@@ -268,10 +274,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"reallocate: wrote {len(written)} charts to {args.charts}/", file=sys.stderr)
     if not plan.found:
         print(f"reallocate: no plan ({plan.status}): {plan.message}", file=sys.stderr)
-        return EXIT_NO_PLAN
-    if plan.status == "error":
-        return EXIT_NO_PLAN
-    return EXIT_PLAN
+    return int(args.exit_code)
+
+
+#: exit code of a run stopped by Ctrl-C before its output was complete (128 + SIGINT, as shells do)
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,16 +296,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly, as command-line tools do
+        # the reader went away (e.g. `| head`): stop quietly, as command-line tools do, but the
+        # exit code still says whether there was a plan
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_PLAN
+        return int(getattr(args, "exit_code", EXIT_PLAN))
     except OSError as exc:
-        return _fail(f"cannot read or write {exc.filename or ''}: {exc.strerror or exc}", EXIT_BAD_INPUT)
+        where = exc.filename or getattr(args, "out", None) or getattr(args, "file", None) or "a file"
+        return _fail(f"cannot read or write {where}: {exc.strerror or exc}", EXIT_BAD_INPUT)
     except ReallocateError as exc:
         return _fail(str(exc), EXIT_NO_PLAN)
     except KeyboardInterrupt:
-        return _fail("interrupted", EXIT_NO_PLAN)
+        if getattr(args, "written", False):  # the output was complete: the run's own code
+            return int(args.exit_code)
+        return _fail(
+            "interrupted before the output was complete (a file named by --out is left as it was)", EXIT_INTERRUPTED
+        )
     except Exception as exc:  # an internal bug: say so briefly; REALLOCATE_DEBUG=1 shows the traceback
         if os.environ.get("REALLOCATE_DEBUG"):
             raise

@@ -509,6 +509,10 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
 
 def write_html(plan: Plan, path: str | Path, lang: str = "en") -> Path:
     """Write :func:`plan_html` to ``path`` (UTF-8); returns the path."""
+    from .atomic import atomic_file
+
     out = Path(path)
-    out.write_text(plan_html(plan, lang), encoding="utf-8")
+    text = plan_html(plan, lang)
+    with atomic_file(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return out

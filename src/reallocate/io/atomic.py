@@ -1,66 +1,6 @@
-"""Writing files so that nobody ever sees half of one.
+"""Atomic files and folders (kept here for the readers and writers of this package; the
+implementation is the leaf module :mod:`reallocate.atomic`, which reports and the CLI use too)."""
 
-Every output is written to a temporary name beside its target and renamed over it only when it
-is complete (``os.replace`` is atomic on one file system): an interrupted run, a full disk or a
-killed process leaves the old file (or none), never a truncated file that looks complete. A
-folder of outputs (CSV, Parquet) is built beside its target and swapped in whole, so no file of an
-earlier plan is left next to the new ones.
-"""
-
-from __future__ import annotations
-
-import contextlib
-import os
-import secrets
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from ..atomic import atomic_file, atomic_folder
 
 __all__ = ["atomic_file", "atomic_folder"]
-
-
-def _temporary_name(target: Path, suffix: str) -> Path:
-    return target.with_name(f".{target.name}.{secrets.token_hex(6)}{suffix}")
-
-
-@contextlib.contextmanager
-def atomic_file(target: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` to write to; renamed to ``target`` when the block ends
-    without an error, removed otherwise. The file gets the permissions a new file would get."""
-    target = Path(target)
-    while True:
-        tmp_path = _temporary_name(target, ".part")
-        try:
-            # created as open() would create it (mode 0o666 less the umask), and never shared
-            os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:  # pragma: no cover - a 48-bit random name already taken
-            continue
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        raise
-
-
-@contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
-    """A temporary folder beside ``target`` to fill; it replaces ``target`` (and everything in
-    it) when the block ends without an error, and is removed otherwise."""
-    target = Path(target)
-    tmp = _temporary_name(target, ".part")
-    tmp.mkdir()
-    try:
-        yield tmp
-        if target.exists():
-            old = _temporary_name(target, ".old")
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -12,6 +12,7 @@ from typing import Any
 from .. import limits
 from ..plan import Plan
 from ..scenario import Limit, Scenario
+from .atomic import atomic_folder
 from .cells import _Cell, _CellError, _Places, _plain, _Problems, _Table, _table
 from .layout import _TABLES
 from .sheets import _percent_text, _plan_sheets, _scenario_sheets, _Sheet
@@ -40,7 +41,7 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, list[_Cell]]]:
     start = 1
     try:
         for values in reader:
-            out.append((start, [_Cell(v if v.strip() else None) for v in values]))
+            out.append((start, [_Cell(_unquote(v) if v.strip() else None) for v in values]))
             start = reader.line_num + 1
     except csv.Error as exc:
         why = f"a field is longer than {limit:,} characters" if "field limit" in str(exc) else str(exc)
@@ -103,7 +104,31 @@ def _csv_text(value: Any, kind: str) -> str:
         return _percent_text(float(value))
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    text = str(value)
+    if text[:1] in _FORMULA_START and not _is_number(text):
+        # a name such as "=HYPERLINK(...)" or "@SUM(1+1)" would be a live formula when Excel opens
+        # the file: written with a leading apostrophe (OWASP, CSV injection), read back without it
+        return "'" + text
+    return text
+
+
+#: what makes Excel read a text cell as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def _unquote(value: str) -> str:
+    """The text a cell written by ``_csv_text`` stands for."""
+    if value[:1] == "'" and value[1:2] in _FORMULA_START:
+        return value[1:]
+    return value
 
 
 def _write_csv_file(sheet: _Sheet, path: Path) -> None:
@@ -128,7 +153,12 @@ def write_scenario_csv(scenario: Scenario, folder: str | Path) -> Path:
     :func:`read_csv_folder` reads them back equal (text tags that look like numbers or TRUE/FALSE
     come back as numbers or booleans)."""
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    with atomic_folder(out) as tmp:
+        _write_scenario_files(scenario, tmp)
+    return out
+
+
+def _write_scenario_files(scenario: Scenario, out: Path) -> None:
     for sheet in _scenario_sheets(scenario, "en"):
         if sheet.name == "guide":
             continue
@@ -139,7 +169,6 @@ def write_scenario_csv(scenario: Scenario, folder: str | Path) -> Path:
         if sheet.name in ("rules", "scenario"):
             sheet.columns = [c for c in sheet.columns if c.key != "note"]
         _write_csv_file(sheet, out / f"{sheet.name}.csv")
-    return out
 
 
 # ------------------------------------------------------------------------------ plan writing
@@ -150,7 +179,8 @@ def write_csv(plan: Plan, folder: str | Path, lang: str = "en") -> Path:
     headers in ``lang``; amounts as exact decimal text (no thousands separators); rates as
     fractions."""
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    for sheet in _plan_sheets(plan, lang):
-        _write_csv_file(sheet, out / f"{sheet.name}.csv")
+    sheets = _plan_sheets(plan, lang)
+    with atomic_folder(out) as tmp:  # replaced whole: no file of an earlier plan stays beside these
+        for sheet in sheets:
+            _write_csv_file(sheet, tmp / f"{sheet.name}.csv")
     return out

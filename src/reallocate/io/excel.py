@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from .. import limits
 from ..labels import check_lang
 from ..plan import Plan
 from ..scenario import Scenario
+from .atomic import atomic_file
 from .cells import ScenarioFileError, _Cell, _file_problem, _header_name, _Places, _Problems, _Table, _table
 from .layout import _TABLES, _label, _pair
 from .sheets import (
@@ -252,7 +254,10 @@ def _write_workbook(sheets: list[_Sheet], path: Path) -> int:
         if columns:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(n + 1, 1)}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buffer = io.BytesIO()  # the zip is complete in memory before a byte reaches the disk
+    wb.save(buffer)
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
     return as_text
 
 
