@@ -8,12 +8,7 @@ bounds and rows before it is used. The reference path through PuLP (HiGHS or CBC
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
-import os
-import sys
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,41 +38,21 @@ _MIP_ABS_GAP = 1e-7
 _CHECK_TOL = 1e-5
 _CHECK_REL = 1e-6
 
-_banner_lock = threading.Lock()
-_banner_done = False
 
+def quiet_highs() -> Any:
+    """A HiGHS solver object that never writes to standard output.
 
-def _silence_highs_banner() -> None:
-    """HiGHS prints a copyright banner on stdout the first time a solver object is created in a
-    process, before any option can be set. Create that first object with stdout pointed at
-    /dev/null (C-level file descriptor), so no banner reaches users' stdout."""
-    global _banner_done
-    if _banner_done:
-        return
-    with _banner_lock:
-        if _banner_done:
-            return
-        import highspy
+    HiGHS writes its copyright banner on stdout the first time a logging method runs while
+    ``output_flag`` is on; ``highspy.Highs()`` runs one in its constructor (``enableCallbacks``),
+    before any option can be set. The core object is created without it, and ``output_flag`` is
+    switched off before any other call, so the process's stdout is never touched (other threads'
+    output stays whole). The core object runs a solve as ``highspy.Highs`` does; it only lacks the
+    Python callbacks, which reallocate does not use."""
+    from highspy._core import _Highs
 
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-        try:
-            saved = os.dup(1)
-        except OSError:  # no stdout at all: nothing to protect
-            highspy.Highs()  # type: ignore[no-untyped-call]
-            _banner_done = True
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 1)
-            highspy.Highs()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(Exception):
-                ctypes.CDLL(None).fflush(None)
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
-        _banner_done = True
+    h = _Highs()
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 # HiGHS model status -> (PuLP status, PuLP sol_status), as PuLP's own HiGHS adapter maps them:
@@ -143,9 +118,7 @@ def irreducible_conflict(program: Program) -> tuple[list[int], list[int]] | None
     """
     import highspy
 
-    _silence_highs_banner()
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.passModel(highs_model(program))
     # the "irreducible" strategy deletes rows and bounds until what is left is minimal
     h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
@@ -240,7 +213,6 @@ def run_highs(
     import highspy
 
     began = time.perf_counter()
-    _silence_highs_banner()
     warm = session is not None and session.same_matrix(program)
     if warm:
         assert session is not None
@@ -258,8 +230,7 @@ def run_highs(
         h.changeColsCost(program.num_cols, cols, -program.cost if program.maximize else program.cost)
         h.setOptionValue("presolve", "off")
     else:
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-        h.setOptionValue("output_flag", False)
+        h = quiet_highs()
         h.setOptionValue("presolve", "on" if presolve else "off")
     h.setOptionValue("time_limit", max(float(time_limit), 0.01) if time_limit is not None else highspy.kHighsInf)
     # a double holds ~16 digits: rows summing values near 10^9 cannot balance to 10^-7; let the

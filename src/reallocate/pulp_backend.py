@@ -23,10 +23,10 @@ from .backend import (
     Outcome,
     SolverName,
     StageOutcome,
-    _silence_highs_banner,
     check_point,
     highs_model,
     normalise_duals,
+    quiet_highs,
 )
 from .formulation import SOLVER_DIGITS, Program
 
@@ -77,8 +77,22 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         self.primal_feasible: bool = False
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
-        _silence_highs_banner()
-        super().createAndConfigureSolver(lp)
+        # PuLP's own version starts from highspy.Highs(), which prints HiGHS's banner on stdout;
+        # the same settings on a quiet solver object (see backend.quiet_highs)
+        h = quiet_highs()
+        lp.solverModel = h
+        if self.msg:
+            h.setOptionValue("output_flag", True)
+        if self.gapRel is not None:
+            h.setOptionValue("mip_rel_gap", self.gapRel)
+        if self.gapAbs is not None:
+            h.setOptionValue("mip_abs_gap", self.gapAbs)
+        if self.threads is not None:
+            h.setOptionValue("threads", self.threads)
+        if self.timeLimit is not None:
+            h.setOptionValue("time_limit", float(self.timeLimit))
+        for key, value in self.optionsDict.items():
+            h.setOptionValue(key, value)
 
     def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:  # noqa: N802 - PuLP's name
         import highspy
