@@ -396,9 +396,8 @@ def test_dataset_transfer_across_pools(qn_plan: Plan) -> None:
 def test_dataset_line_gives_and_receives(qn_plan: Plan) -> None:
     keys = [ln.key for ln in qn_plan.scenario.lines]
     moves = moves_of(qn_plan)
-    _, j, _ = moves[0]
-    # the recipient of the first transfer gives to another recipient of its pool
-    other = next(r for _, r, _ in moves if r != j and keys[r][1:3] == keys[j][1:3])
+    # a recipient gives to another recipient of its pool
+    j, other = next((j, r) for _, j, _ in moves for _, r, _ in moves if r != j and keys[r][1:3] == keys[j][1:3])
     moves.append((j, other, Decimal(1)))
     found = breaches(with_result(qn_plan, finals_of(qn_plan), moves))
     assert_breach(found, "both gives")

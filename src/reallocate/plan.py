@@ -161,6 +161,26 @@ class Plan:
             raise OptimizationError(f"{self.status}: {self.message}")
         return self
 
+    def in_order_of(self, scenario: Scenario, order: np.ndarray) -> Plan:
+        """This plan, solved on ``scenario`` with its lines in the order ``order``, for
+        ``scenario`` as listed: line ``order[k]`` of ``scenario`` is line ``k`` of the solved one."""
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.shape[0])
+        return Plan(
+            scenario=scenario,
+            status=self.status,
+            message=self.message,
+            solver=self.solver,
+            summary=self.summary,
+            final_units=None if self.final_units is None else self.final_units[inverse],
+            transfer_from=order[self.transfer_from],
+            transfer_to=order[self.transfer_to],
+            transfer_units=self.transfer_units,
+            stages=self.stages,
+            timings=self.timings,
+            explain=None if self.explain is None else self.explain.in_order(order, inverse, scenario.lines),
+        )
+
     # ------------------------------------------------------------------------------ tables
     @cached_property
     def lines(self) -> pd.DataFrame:

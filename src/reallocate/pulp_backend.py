@@ -23,6 +23,7 @@ from .backend import (
     Outcome,
     SolverName,
     StageOutcome,
+    _feasibility_tolerance,
     check_point,
     highs_model,
     normalise_duals,
@@ -109,6 +110,8 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 for is_int in prog.integer.tolist()
             ]
         h.passModel(model)
+        # as the direct path: rows summing values near 10^9 cannot balance to 10^-7 in a double
+        h.setOptionValue("primal_feasibility_tolerance", _feasibility_tolerance(prog))
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kModelEmpty and prog.num_cols == 0:

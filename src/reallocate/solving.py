@@ -187,7 +187,18 @@ def solve(
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     limit = validate_time_limit(time_limit)
     with _gc_paused():
-        return _solve(scenario, solver, limit, method)
+        # solved with the lines in key order, so that every tie (equal shares, equal costs) is
+        # broken the same way however the lines were listed: the plan depends on content only
+        order = scenario.lines.canonical_order()
+        if order is None:
+            return _solve(scenario, solver, limit, method)
+        t0 = time.perf_counter()
+        canonical = scenario.reordered(order)
+        ordering = time.perf_counter() - t0
+        plan = _solve(canonical, solver, limit, method).in_order_of(scenario, order)
+        plan.timings["order"] = ordering
+        plan.timings["total"] = plan.timings.get("total", 0.0) + ordering
+        return plan
 
 
 @dataclass

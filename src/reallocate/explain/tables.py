@@ -137,6 +137,43 @@ class Explanation:
         """The explanation of a scenario without a plan: only its diagnosis."""
         return cls(gap={}, diagnosis=diagnosis)
 
+    def in_order(self, order: np.ndarray, inverse: np.ndarray, lines: Lines) -> Explanation:
+        """This explanation of a plan solved with its lines reordered, for the lines as listed:
+        line ``order[k]`` as listed was line ``k`` when solved (``inverse`` is the other way)."""
+        diagnosis = self.diagnosis
+        if diagnosis is not None:  # line positions named by the diagnosis
+            diagnosis = {
+                **diagnosis,
+                "targets": [
+                    {**t, "closest_lines": [{**c, "line": int(order[c["line"]])} for c in t.get("closest_lines", [])]}
+                    for t in diagnosis.get("targets", [])
+                ],
+            }
+        if self.reasons.shape[0] == 0:
+            return Explanation(gap=self.gap, diagnosis=diagnosis, notes=self.notes)
+        texts = self._texts
+        shadow = self._shadow
+        columns = {
+            name: np.asarray(col)[inverse] if isinstance(col, np.ndarray) else [col[k] for k in inverse.tolist()]
+            for name, col in shadow.columns.items()
+        }
+        return Explanation(
+            gap=self.gap,
+            diagnosis=diagnosis,
+            notes=self.notes,
+            reasons=self.reasons[inverse],
+            _texts=None if texts is None else (lambda: [texts()[k] for k in inverse.tolist()]),
+            _shadow=Table(
+                columns,
+                amounts=shadow.amounts,
+                precision=shadow.precision,
+                keys=lines if shadow.keys is not None else None,
+                index_name=shadow.index_name,
+            ),
+            _pools=self._pools,
+            _lapse=self._lapse,
+        )
+
     @cached_property
     def texts(self) -> list[str]:
         """The sentence of every line (written on first use)."""

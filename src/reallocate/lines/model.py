@@ -109,6 +109,20 @@ def decimals(units: np.ndarray, precision: Decimal) -> list[Decimal]:
 
 
 # --------------------------------------------------------------------------------------- Lines
+_ARRAYS = (
+    "allocated",
+    "disbursed",
+    "capacity",
+    "floor",
+    "has_floor",
+    "ceiling",
+    "has_ceiling",
+    "frozen",
+    "give_only",
+    "receive_only",
+)
+
+
 class Lines(Sequence[Line]):
     """A scenario's lines as columns.
 
@@ -201,6 +215,43 @@ class Lines(Sequence[Line]):
 
         cats = pd.Index(list(self._categories[key]), dtype=object)
         return pd.Categorical.from_codes(self._codes[key], categories=cats)
+
+    def canonical_order(self) -> np.ndarray | None:
+        """The rows in the order of their keys (locality, program, fund, component, compared as
+        text), or None when they are in that order already. Solving in this order makes a plan a
+        function of the scenario's content, not of the order its lines were listed in."""
+        n = len(self)
+        if n < 2:
+            return None
+        ranks = []
+        for key in reversed(LINE_KEYS):  # lexsort: the last key sorts first
+            cats = self._categories[key]
+            rank = np.empty(len(cats), dtype=np.int64)
+            rank[sorted(range(len(cats)), key=cats.__getitem__)] = np.arange(len(cats))
+            ranks.append(rank[self._codes[key]])
+        order = np.lexsort(ranks)
+        if np.array_equal(order, np.arange(n)):
+            return None
+        return order
+
+    def take(self, order: np.ndarray) -> Lines:
+        """These lines in the order ``order``; categories re-listed in order of first appearance."""
+        codes: dict[str, np.ndarray] = {}
+        categories: dict[str, list[str]] = {}
+        for key in LINE_KEYS:
+            picked = self._codes[key][order]
+            seen, first = np.unique(picked, return_index=True)
+            listed = seen[np.argsort(first, kind="stable")]
+            remap = np.empty(len(self._categories[key]), dtype=np.int64)
+            remap[listed] = np.arange(listed.shape[0])
+            codes[key] = remap[picked]
+            categories[key] = [self._categories[key][c] for c in listed.tolist()]
+        return Lines(
+            precision=self.precision,
+            codes=codes,
+            categories=categories,
+            **{name: getattr(self, name)[order] for name in _ARRAYS},
+        )
 
     def units(self, name: str) -> np.ndarray:
         """An amount column in whole units (0 where an optional floor / ceiling is not given)."""

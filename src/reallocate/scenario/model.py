@@ -56,7 +56,7 @@ from ..rules import (
 from ..text import NameText
 from .checks import Parts, cross_checks, duplicate_issues, reissue, valid_precision
 from .frames import frame_columns, frame_records
-from .table import LineTable
+from .table import LineTable, build_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -221,6 +221,14 @@ class Scenario(BaseModel):
         """What the optimiser needs per line, as integer arrays; built once at validation."""
         assert self._table is not None  # set by the validator
         return self._table
+
+    def reordered(self, order: np.ndarray) -> Scenario:
+        """The same scenario with its lines in the order ``order`` (see ``Lines.canonical_order``);
+        a permutation keeps every check, so only the derived line table is rebuilt."""
+        out = self.model_copy(update={"lines": self.lines.take(order)})
+        # the rows' checks hold in any order: only the derived table is rebuilt
+        out._table = build_table(out.lines, list(out.localities) if out.localities else None, out.rules)
+        return out
 
     def locality_labels(self) -> dict[str, str]:
         """Display label of every locality id (its name when given)."""
