@@ -402,11 +402,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
         program, values = stages.best
         try:
             moves = exact_moves(form, program, values, SOLVER_DIGITS[solver], rules)
-            if (
-                rules is not None
-                and status == "optimal"
-                and not _absorbs_the_optimum(form, moves, stages.absorbed, solver)
-            ):
+            if status == "optimal" and not _absorbs_the_optimum(form, moves, stages.absorbed, solver):
                 raise RoundingError("the whole-unit plan found absorbs less than the LP optimum")
         except RoundingError as exc:
             # the rules bind at fractions of a unit: the integer problem decides
@@ -425,7 +421,12 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
                         status = "error"
                         notes.append(f"could not round the integer solution exactly: {again}")
                 if moves is not None:
-                    notes.append("rules bind at fractions of a unit: the plan is the whole-unit optimum")
+                    why = (
+                        "rules bind at fractions of a unit"
+                        if solver == "highs"
+                        else "CBC's solution (8 printed digits) rounded to a worse plan"
+                    )
+                    notes.append(f"{why}: the plan is the whole-unit optimum")
             else:
                 status = "error"
                 notes.append(
@@ -437,7 +438,7 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
             notes.append(f"could not round the solution exactly: {exc}")
     timings["build"] = stages.build_seconds
     timings["solve"] = sum(r.seconds for r in reports)
-    message = "; ".join(notes)
+    message = "; ".join(dict.fromkeys(notes))  # a note said by both passes (LP, then integer) once
 
     if moves is None:
         plan = Plan.empty(scenario, status, message, solver, reports)
@@ -494,9 +495,12 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
 
 def _absorbs_the_optimum(form: Formulation, moves: Moves, absorbed: float | None, solver: SolverName) -> bool:
     """Whether the whole-unit plan absorbs the most a whole-unit plan can: the LP optimum, read as
-    the whole number it is within HiGHS's accuracy, else rounded down. CBC's 8 printed digits
-    cannot tell that to the unit at these sizes, so its plans are not re-checked here."""
-    if absorbed is None or form.n == 0 or solver != "highs":
+    the whole number it is within the solver's accuracy, else rounded down. CBC prints 8
+    significant digits: below 10^7 units that still tells the unit; beyond, its plans are not
+    re-checked here."""
+    if absorbed is None or form.n == 0:
+        return True
+    if solver != "highs" and (form.scale > 1 or abs(absorbed) >= 1e7):
         return True
     received = int(np.sum(moves.amount[form.is_recipient], dtype=np.int64))
     lp_units = -absorbed * form.scale
@@ -506,7 +510,8 @@ def _absorbs_the_optimum(form: Formulation, moves: Moves, absorbed: float | None
         return received >= np.floor(lp_units - 2e-14 * abs(lp_units) - 1e-6 * form.scale)
     nearest = round(lp_units)
     # an LP optimum within its accuracy of a whole number is that whole number; else round down
-    accuracy = min(0.25, 1e-9 * abs(lp_units) + 1e-6)
+    digits = 1e-9 if solver == "highs" else 1e-7  # relative accuracy of the objective read back
+    accuracy = min(0.25, digits * abs(lp_units) + 1e-6)
     bound = nearest if abs(lp_units - nearest) <= accuracy else int(np.floor(lp_units))
     return received >= bound
 
