@@ -220,3 +220,20 @@ def test_cbc_plans_absorb_as_much_as_highs_or_do_not_say_optimal() -> None:
     from reallocate.verify import plan_breaches
 
     assert plan_breaches(scenario, cbc) == []
+
+
+def test_a_time_limit_too_short_for_any_plan_says_so(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from synthetic import synthetic_scenario
+
+    path = tmp_path / "coupled.json"
+    path.write_text(json.dumps(synthetic_scenario(30_000, 2, limits=True, target_rate=0.8)), encoding="utf-8")
+    for solver in ("highs", "cbc"):
+        done = _cli("solve", path, "--time-limit", "0.001", "--solver", solver, "--format", "json")
+        plan = json.loads(done.stdout)
+        assert plan["status"] == "time_limit"
+        if plan["summary"] is None:  # nothing found in time: said plainly, exit 1
+            assert done.returncode == 1
+            assert "no plan found" in plan["message"] and "kept" not in plan["message"]
+        else:  # a plan found in time is kept, and never called optimal
+            assert done.returncode == 0 and "not proven optimal" in plan["message"]
