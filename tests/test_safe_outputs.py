@@ -141,7 +141,7 @@ def test_ctrl_c_before_the_output_is_complete_leaves_the_file_and_exits_130(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "_emit", interrupted)
-    assert cli.main(["demo", "--format", "json", "--out", str(out)]) == 130
+    assert cli.main(["demo", "--format", "json", "--out", str(out), "--force"]) == 130
     assert out.read_text(encoding="utf-8") == "previous plan\n"
     assert "interrupted" in capsys.readouterr().err
 

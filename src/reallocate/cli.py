@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"reallocate {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def force_option(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--force",
+            action="store_true",
+            help="replace output files that already exist (an input file is never replaced)",
+        )
+
     def lang_option(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--lang", choices=LANGS, default="en", help="labels in English or Vietnamese (default: en)")
 
@@ -81,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="json: add each line's explanation sentence to its reason code",
         )
-        cmd.add_argument("--out", metavar="PATH", help="write the output to PATH instead of standard output")
+        cmd.add_argument(
+            "--out", metavar="PATH", help="write the output to PATH instead of standard output ('-': standard output)"
+        )
+        force_option(cmd)
         lang_option(cmd)
         cmd.add_argument("--charts", metavar="DIR", help="also write the three charts as PNG files into DIR")
         cmd.add_argument("--changes", metavar="FILE", help="what-if changes (JSON list) applied to the scenario first")
@@ -90,7 +100,10 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a scenario (JSON, Excel, Parquet, or a folder of CSV or Parquet files)")
     s.add_argument(
-        "file", metavar="FILE", help="scenario: .json, .xlsx, .parquet, or a folder with lines.csv or lines.parquet"
+        "file",
+        metavar="FILE",
+        help="scenario: .json, .xlsx, .parquet, or a folder with lines.csv or lines.parquet "
+        "('-': JSON on standard input)",
     )
     output_options(s)
     d = sub.add_parser("demo", help="solve the bundled Quảng Nam 2023 scenario")
@@ -101,12 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     sc.add_argument("--changes", action="store_true", help="the schema of what-if change lists instead")
     t = sub.add_parser("template", help="write an empty, documented Excel template to fill in")
     t.add_argument("file", metavar="FILE.xlsx")
+    force_option(t)
     lang_option(t)
     c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
     c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
     c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
     c.add_argument("--format", choices=("text", "json"), default="text")
-    c.add_argument("--out", metavar="FILE", help="write the comparison to FILE")
+    c.add_argument("--out", metavar="FILE", help="write the comparison to FILE ('-': standard output)")
+    force_option(c)
     c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
     c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
     lang_option(c)
@@ -119,12 +134,47 @@ def _fail(message: str, code: int) -> int:
 
 
 def _read(path: str) -> Scenario:
+    if path == "-":  # a JSON scenario on standard input
+        from .scenario import Scenario
+
+        return Scenario.from_json(sys.stdin.buffer.read())
     from .io import read_scenario
 
     return read_scenario(path)
 
 
+def _outputs(args: argparse.Namespace, fmt: str) -> list[Path]:
+    """Every path this run would write (the plan's files and the charts)."""
+    out: list[Path] = []
+    if getattr(args, "out", None):
+        target = Path(args.out)
+        if fmt == "parquet" and target.suffix.lower() == ".parquet":
+            stem = target.with_suffix("")
+            out += [target, stem.with_name(stem.name + ".transfers.parquet"), stem.with_name(stem.name + ".json")]
+        else:
+            out.append(target)
+    if getattr(args, "charts", None):
+        out += [Path(args.charts) / f"{kind}.png" for kind in ("absorbable", "flows", "lapse")]
+    return out
+
+
+def _check_outputs(args: argparse.Namespace, outputs: list[Path], inputs: list[str]) -> None:
+    """Before any work: never write over an input, nor over an existing file without --force."""
+    sources = [Path(i).resolve() for i in inputs if i != "-"]
+    for path in outputs:
+        if not path.exists() or not (path.is_file() or path.is_dir()):
+            continue  # new, or a device such as /dev/stdout: written in place
+        full = path.resolve()
+        for src in sources:
+            if full == src or (path.is_dir() and full in src.parents):
+                raise _UsageError(f"{path} is an input of this run: write the output somewhere else")
+        if not args.force:
+            raise _UsageError(f"{path} already exists: add --force to replace it")
+
+
 def _format(args: argparse.Namespace) -> str:
+    if args.out == "-":
+        args.out = None  # '-' is standard output
     if args.format:
         return str(args.format)
     if args.out:
@@ -194,6 +244,9 @@ def _compare(args: argparse.Namespace) -> int:
     from .comparison import PlanData, compare, looks_like_plan
     from .solving import solve
 
+    if args.out == "-":
+        args.out = None
+    _check_outputs(args, [Path(args.out)] if args.out else [], list(args.files))
     plans: list[Any] = []
     for name in args.files:
         data: Any = None
@@ -223,6 +276,10 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_PLAN
 
 
+def _changes_file(args: argparse.Namespace) -> list[str]:
+    return [args.changes] if getattr(args, "changes", None) else []
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "schema":
         if args.changes:
@@ -244,6 +301,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "template":
         from .io import write_template
 
+        _check_outputs(args, [Path(args.file)], [])
         write_template(args.file, args.lang)
         print(f"reallocate: wrote an empty template to {args.file}", file=sys.stderr)
         return EXIT_PLAN
@@ -260,6 +318,7 @@ def _run(args: argparse.Namespace) -> int:
 
         scenario = scenario.with_changes(*load_changes(args.changes))
     fmt = _format(args)
+    _check_outputs(args, _outputs(args, fmt), [] if args.command == "demo" else [args.file, *_changes_file(args)])
     from .solving import solve
 
     plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
