@@ -110,8 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     output_options(d)
     v = sub.add_parser("validate", help="check a scenario file and list every problem")
     v.add_argument("file", metavar="FILE")
-    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (or of what-if changes)")
-    sc.add_argument("--changes", action="store_true", help="the schema of what-if change lists instead")
+    sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (or of what-if changes, or plans)")
+    which = sc.add_mutually_exclusive_group()
+    which.add_argument("--changes", action="store_true", help="the schema of what-if change lists instead")
+    which.add_argument("--plan", action="store_true", help="the schema of plan JSON (solve --format json) instead")
     t = sub.add_parser("template", help="write an empty, documented Excel template to fill in")
     t.add_argument("file", metavar="FILE.xlsx")
     force_option(t)
@@ -126,6 +128,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
     lang_option(c)
     return p
+
+
+def _json_error(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """With ``--format json``, a refusal is also a JSON document on standard output (for programs
+    that call the CLI); the sentence for people still goes to standard error."""
+    if getattr(args, "format", None) != "json":
+        return
+    # a lone surrogate (refused input) cannot be UTF-8: written as its JSON escape, \ud800
+    data = (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 def _fail(message: str, code: int) -> int:
@@ -286,6 +301,10 @@ def _run(args: argparse.Namespace) -> int:
             from .whatif import changes_schema
 
             schema = changes_schema()
+        elif args.plan:
+            from .plan_schema import plan_schema
+
+            schema = plan_schema()
         else:
             from .scenario import Scenario
 
@@ -351,8 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         head = f"{where}: " if where else ""
         lines = [f"{head}{exc.title}: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}"]
         lines += [f"  {m}" for m in exc.messages]
+        _json_error(args, {**exc.to_dict(), "file": where})
         return _fail("\n".join(lines), EXIT_BAD_INPUT)
     except _UsageError as exc:
+        _json_error(args, {"status": "usage_error", "message": str(exc)})
         return _fail(str(exc), EXIT_BAD_INPUT)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly, as command-line tools do, but the
@@ -362,7 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(args, "exit_code", EXIT_PLAN))
     except OSError as exc:
         where = exc.filename or getattr(args, "out", None) or getattr(args, "file", None) or "a file"
-        return _fail(f"cannot read or write {where}: {exc.strerror or exc}", EXIT_BAD_INPUT)
+        message = f"cannot read or write {where}: {exc.strerror or exc}"
+        _json_error(args, {"status": "io_error", "message": message, "file": str(where)})
+        return _fail(message, EXIT_BAD_INPUT)
     except ReallocateError as exc:
         return _fail(str(exc), EXIT_NO_PLAN)
     except KeyboardInterrupt:

@@ -62,6 +62,25 @@ class ScenarioError(ReallocateError, ValueError):
             lines.append(text)
         return lines
 
+    def to_dict(self) -> dict[str, Any]:
+        """The refusal as a JSON-ready document: ``status`` "invalid", the ``title``, and every
+        problem with its ``path`` (``lines[3].capacity``), ``loc``, ``message``, ``type`` and the
+        refused ``value`` (exact decimals as text; values JSON cannot hold as their ``repr``)."""
+        return {
+            "status": "invalid",
+            "title": self.title,
+            "problems": [
+                {
+                    "path": format_location(err.get("loc", ())),
+                    "loc": [p if isinstance(p, int) else str(p) for p in err.get("loc", ())],
+                    "message": str(err.get("msg", "invalid")),
+                    "type": str(err.get("type", "")),
+                    "value": _json_value(err.get("input")),
+                }
+                for err in self.errors
+            ],
+        }
+
     def _render(self) -> str:
         n = len(self.errors)
         head = f"{self.title}: {n} problem{'s' if n != 1 else ''}"
@@ -81,3 +100,22 @@ class PlanVerificationError(ReallocateError, AssertionError):
         shown = self.breaches[:20]
         more = [f"... and {n - 20} more"] if n > 20 else []
         super().__init__("\n".join([f"plan breaks {n} rule{'s' if n != 1 else ''}:", *shown, *more]))
+
+
+def _json_value(value: Any) -> Any:
+    """A refused value as JSON can carry it."""
+    if value is None or isinstance(value, (bool, int, str)):
+        if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            return repr(value)  # a lone surrogate cannot be encoded: shown escaped
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+            return str(value)  # beyond what JSON readers hold exactly
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else repr(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return repr(value)

@@ -1,0 +1,115 @@
+"""The JSON Schema of plan documents (``reallocate schema --plan``), built from the same column
+lists the writer uses, so the two cannot drift apart; tests validate written plans against it."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from .plan import LINE_AMOUNT_COLUMNS, LINE_COLUMNS, TRANSFER_COLUMNS, StageReport, Summary
+from .plan_json import PLAN_FORMAT_VERSION
+from .rules import LINE_KEYS
+
+__all__ = ["plan_schema"]
+
+_NUMBER: dict[str, Any] = {"type": "number", "description": "An exact decimal amount in the scenario unit."}
+_TEXT: dict[str, Any] = {"type": "string"}
+_STATUSES = ["optimal", "time_limit", "infeasible", "error"]
+
+
+def _record(names: tuple[str, ...], types: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {n: types.get(n, _TEXT) for n in names},
+        "required": list(names),
+        "additionalProperties": False,
+    }
+
+
+def plan_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a plan as ``reallocate solve --format json`` writes it,
+    in its default form and with ``--compact`` (transfers naming their lines by position)."""
+    line_types = {name: _NUMBER for name in LINE_AMOUNT_COLUMNS}
+    transfer_types: dict[str, Any] = {"amount": _NUMBER, "unit_cost": {"type": "number"}, "cost": {"type": "number"}}
+    transfer_types["approval"] = {"enum": ["people_committee", "people_council", "capital_structure"]}
+    full = _record(TRANSFER_COLUMNS, transfer_types, "A transfer naming both lines by their keys.")
+    compact_names = ("from", "to", *(c for c in TRANSFER_COLUMNS if not c.startswith(("from_", "to_"))))
+    position = {"type": "integer", "minimum": 0, "description": "The position of a line in 'lines'."}
+    compact = _record(
+        compact_names,
+        {**transfer_types, "from": position, "to": position},
+        "A transfer (--compact) naming lines by position.",
+    )
+    summary_types: dict[str, Any] = {}
+    for f in fields(Summary):
+        if f.name == "transfer_count":
+            summary_types[f.name] = {"type": "integer", "minimum": 0}
+        elif f.name.startswith("rate_"):
+            summary_types[f.name] = {"type": ["number", "null"], "description": "A fraction (0.58 is 58%)."}
+        else:
+            summary_types[f.name] = _NUMBER
+    stage_types = {
+        f.name: {"type": "number"}
+        if f.name in ("seconds", "model_seconds")
+        else {"type": ["number", "null"]}
+        if f.name == "objective"
+        else {"type": "integer"}
+        if f.name in ("rows", "cols")
+        else {"type": "boolean"}
+        if f.name == "mip"
+        else _TEXT
+        for f in fields(StageReport)
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "reallocate plan",
+        "description": "A reallocation plan: the figures, every line before and after, the transfers, the solver "
+        "stages and the explanation. Amounts are exact decimal numbers in the scenario's unit.",
+        "type": "object",
+        "properties": {
+            "version": {"const": PLAN_FORMAT_VERSION},
+            "name": _TEXT,
+            "unit": _TEXT,
+            "precision": {"type": "number", "exclusiveMinimum": 0},
+            "status": {"enum": _STATUSES},
+            "message": _TEXT,
+            "solver": {"enum": ["highs", "cbc"]},
+            "summary": {
+                "oneOf": [
+                    _record(tuple(f.name for f in fields(Summary)), summary_types, "The plan's figures."),
+                    {"type": "null", "description": "No plan was found."},
+                ]
+            },
+            "lines": {
+                "type": "array",
+                "description": "One entry per scenario line, in the scenario's order (empty without a plan).",
+                "items": _record(LINE_COLUMNS, line_types, f"A line: its keys ({', '.join(LINE_KEYS)}) and amounts."),
+            },
+            "transfers": {"type": "array", "items": {"oneOf": [full, compact]}},
+            "stages": {
+                "type": "array",
+                "items": _record(tuple(f.name for f in fields(StageReport)), stage_types, "One solver call."),
+            },
+            "explain": {
+                "type": ["object", "null"],
+                "description": "Why the plan is what it is: per line a reason code (and its sentence with "
+                "--explain-text), shadow prices, pools, lapse, the gap to 100% and, without a plan, the diagnosis.",
+            },
+        },
+        "required": [
+            "version",
+            "name",
+            "unit",
+            "precision",
+            "status",
+            "message",
+            "solver",
+            "summary",
+            "lines",
+            "transfers",
+            "stages",
+            "explain",
+        ],
+        "additionalProperties": False,
+    }
