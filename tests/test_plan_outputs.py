@@ -55,7 +55,7 @@ def _same(a: Any, b: Any, where: str = "") -> None:
 
 
 def _plans() -> list[reallocate.Plan]:
-    cases = Path(__file__).resolve().parents[2] / "shared" / "data" / "cases"
+    cases = Path(__file__).parent / "data"  # copies of the shared reproduction cases
     plans = [solve(reallocate.datasets.quang_nam_2023())]
     plans += [solve(reallocate.load(cases / name)) for name in ("rules-frac-target.json", "big-money-share.json")]
     return plans

@@ -177,3 +177,19 @@ def test_a_stage_left_without_columns_is_solved_on_every_path(method: str, solve
     assert [(r.stage, r.cols) for r in plan.stages if r.stage == "share"] == [("share", 0)]
     assert plan.status == "optimal", plan.message
     assert plan.final_units is not None and plan.final_units.tolist() == [100, 50]
+
+
+# -------------------------------------------------------------------- later stages keep earlier
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_the_tie_break_keeps_the_fewest_transfers_found(solver: str) -> None:
+    # min_transfer 2000 on the province: the count stage stops at its node limit; the canonical
+    # tie-break used to undo it (27 transfers under a time limit, 28 without one)
+    scenario = reallocate.datasets.quang_nam_2023().with_changes({"kind": "set_rules", "rules": {"min_transfer": 2000}})
+    plan = solve(scenario, solver=solver)  # type: ignore[arg-type]
+    count = [r for r in plan.stages if r.stage == "count"]
+    assert plan.status == "optimal" and count and count[0].objective is not None
+    assert plan.summary is not None and plan.summary.transfer_count == round(count[0].objective)
+    limited = solve(scenario, solver=solver, time_limit=1)  # type: ignore[arg-type]
+    if limited.summary is not None:  # more time is never a worse plan
+        assert plan.summary.transfer_count <= limited.summary.transfer_count
+        assert plan.summary.absorbable_after >= limited.summary.absorbable_after

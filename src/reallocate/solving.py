@@ -333,10 +333,21 @@ def _run_stages(
                     out.absorb_duals = (program, outcome.duals)
             continue
         if outcome.status == "node_limit" and stage == "count":
-            out.notes.append(
-                f"fewest transfers not proven within {COUNT_NODE_LIMIT} branch-and-bound nodes; "
-                "the transfers kept are optimal for every earlier stage"
-            )
+            if outcome.values is not None and outcome.objective is not None:
+                # the fewest transfers found so far bind the later stages: the canonical tie-break
+                # may only choose among plans with no more transfers than that (more time is
+                # never a worse plan)
+                out.best = (program, outcome.values)
+                kept.append((stage, outcome.objective))
+                out.notes.append(
+                    f"fewest transfers not proven within {COUNT_NODE_LIMIT} branch-and-bound nodes; the plan "
+                    f"has the fewest found ({round(outcome.objective)}), and is optimal for every earlier stage"
+                )
+            else:
+                out.notes.append(
+                    f"fewest transfers not proven within {COUNT_NODE_LIMIT} branch-and-bound nodes; "
+                    "the transfers kept are optimal for every earlier stage"
+                )
             continue
         if outcome.status in ("time_limit", "node_limit"):
             out.status = "time_limit"
