@@ -367,6 +367,15 @@ class Comparison:
         return self.transfers[self.transfers["changed"]]
 
     # ------------------------------------------------------------------------------ export
+    def __repr__(self) -> str:
+        names = list(self.plans["plan"]) if "plan" in self.plans else []
+        return f"Comparison({', '.join(map(str, names))}: {len(self.changed_lines())} changed lines)"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.text())}</pre>"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON shape: ``names``, ``unit``, ``plans``, ``summary`` (one record per figure, with a
         ``figure`` key), ``lines`` and ``transfers`` (one record per row). Amounts stay exact."""

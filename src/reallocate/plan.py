@@ -88,6 +88,30 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __repr__(self) -> str:
+        rates = " → ".join("n/a" if r is None else f"{r:.1%}" for r in (self.rate_before, self.rate_after))
+        return (
+            f"Summary(rate {rates}, moved {self.moved:,}, lapse {self.lapse_before:,} → {self.lapse_after:,}, "
+            f"{self.transfer_count} transfers)"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{name}</th><td style='text-align:right'>{_html_value(value)}</td></tr>"
+            for name, value in self.as_dict().items()
+        )
+        return f"<table>{rows}</table>"
+
+
+def _html_value(value: Any) -> str:
+    import html
+
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return html.escape(str(value))
+
 
 @dataclass(frozen=True)
 class StageReport:
@@ -142,6 +166,42 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     #: why the plan is what it is (reasons, shadow prices, lapse, gap; diagnosis when no plan)
     explain: Explanation | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        if self.summary is None:
+            return f"Plan({self.status}: {self.message})"
+        return f"Plan({self.status}: {self.headline}; {self.summary.transfer_count} transfers)"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = f"<p><b>{html.escape(self.scenario.name)}</b> — {html.escape(self.status)}: "
+        if self.summary is None:
+            return head + f"{html.escape(self.message)}</p>"
+        return head + f"{html.escape(self.headline)}</p>" + self.summary._repr_html_()
+
+    @property
+    def headline(self) -> str:
+        """The one sentence a planner needs, in English (``headline_in("vi")`` in Vietnamese), e.g.
+        "expected disbursement 57.9% → 63.7% (+143,334 million VND); lapse 1,047,495 → 904,161
+        million VND"."""
+        return self.headline_in("en")
+
+    def headline_in(self, lang: str) -> str:
+        """The headline in ``lang`` ("en" or "vi": ``57,9%`` and ``143.334`` in Vietnamese)."""
+        from .labels import amount_text, check_lang, label, percent_text, phrase
+
+        check_lang(lang)
+        s = self.summary
+        if s is None:
+            return f"{phrase('report', 'no_plan', lang)}: {label(self.status, lang)} — {self.message}"
+        unit = self.scenario.unit
+        gain = s.absorbable_after - s.absorbable_before
+        return (
+            f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
+            f"(+{amount_text(gain, lang)} {unit}); {phrase('report', 'lapse', lang)} "
+            f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}"
+        )
 
     @property
     def found(self) -> bool:

@@ -24,18 +24,8 @@ def _title(key: str, lang: str, **values: object) -> str:
 
 def headline(plan: Plan, lang: str = "en") -> str:
     """``expected disbursement 57.9% → 63.7% (+143,334 million VND); lapse 1,047,495 → 904,161``
-    (``57,9%`` and ``143.334`` in Vietnamese)."""
-    check_lang(lang)
-    s = plan.summary
-    if s is None:
-        return f"{_title('no_plan', lang)}: {label(plan.status, lang)} — {plan.message}"
-    unit = plan.scenario.unit
-    gain = s.absorbable_after - s.absorbable_before
-    return (
-        f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
-        f"(+{amount_text(gain, lang)} {unit}); {_title('lapse', lang)} {amount_text(s.lapse_before, lang)} → "
-        f"{amount_text(s.lapse_after, lang)} {unit}"
-    )
+    (``57,9%`` and ``143.334`` in Vietnamese): ``plan.headline_in(lang)``."""
+    return plan.headline_in(lang)
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:

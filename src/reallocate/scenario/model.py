@@ -215,6 +215,27 @@ class Scenario(BaseModel):
         model._table = table
         return model
 
+    def __repr__(self) -> str:
+        t = self.table
+        return (
+            f"Scenario({self.name!r}: {t.size:,} lines, {len(t.locality_ids):,} localities, "
+            f"{len(t.pool_keys):,} pools, unit {self.unit!r})"
+        )
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        t = self.table
+        surplus = self.to_amount(int(t.surplus.sum(dtype=object)))
+        room = self.to_amount(int(t.room.sum(dtype=object)))
+        return (
+            f"<p>{html.escape(repr(self))}<br>pools by {html.escape(', '.join(self.rules.pool_by) or 'nothing')}; "
+            f"surplus {surplus:,} {html.escape(self.unit)}, room {room:,} {html.escape(self.unit)}</p>"
+        )
+
     # ------------------------------------------------------------------------------ accessors
     @property
     def table(self) -> LineTable:
