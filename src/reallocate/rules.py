@@ -36,8 +36,22 @@ AMOUNT_FIELDS: tuple[str, ...] = ("allocated", "disbursed", "capacity", "floor",
 #: A line's flags: at most one of them is true.
 LINE_FLAGS: tuple[str, ...] = ("frozen", "give_only", "receive_only")
 
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-"""A money amount: a finite decimal >= 0, given as a JSON number or string."""
+
+def float_amount(value: float) -> Decimal:
+    """A binary float read as a money amount: the decimal it shows with 15 significant digits, as
+    Excel keeps numbers (``0.1 + 0.2`` is 0.3). JSON numbers and text are read digit for digit."""
+    return Decimal(format(value, ".15g"))
+
+
+def _float_amount(value: Any) -> Any:
+    if type(value) is float and value == value and abs(value) != float("inf"):
+        return float_amount(value)
+    return value
+
+
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(_float_amount)]
+"""A money amount: a finite decimal >= 0, given as a JSON number or string (a float computed in
+Python is read with 15 significant digits)."""
 
 
 def _not_bool(value: Any) -> Any:

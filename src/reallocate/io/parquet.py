@@ -9,8 +9,8 @@ A scenario folder for national files::
       localities.parquet      optional: id, name, weight; any other column is a tag
       transfer_costs.parquet  optional: from, to, cost
 
-Amount columns may be integers, exact decimals (``decimal128``), floats (read as the decimal they
-print, like JSON numbers) or text; empty cells of ``floor`` / ``ceiling`` mean "not given".
+Amount columns may be integers, exact decimals (``decimal128``), floats (read with 15 significant
+digits, as Excel keeps numbers) or text; empty cells of ``floor`` / ``ceiling`` mean "not given".
 
 A plan is written as a folder (``plan/``) or beside a file name (``plan.parquet``)::
 

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
 
-from ..rules import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS
+from ..rules import AMOUNT_FIELDS, LINE_FLAGS, LINE_KEYS, float_amount
 from ..text import id_problem, normal_id
 from .model import (
     _EXACT,
@@ -501,8 +501,8 @@ def duplicates(
 
 def _as_decimal(value: Any) -> Any:
     """Floats and numeric strings as exact decimals (as pydantic reads them); anything else as is."""
-    if type(value) is float:
-        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else value
+    if type(value) is float:  # as Excel keeps numbers: 0.1 + 0.2 is 0.3 (see rules.float_amount)
+        return float_amount(value) if value == value and abs(value) != float("inf") else value
     if type(value) is str:
         try:
             return Decimal(value.strip())

@@ -13,31 +13,65 @@ from ..lines import LineColumns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["frame_columns", "frame_records"]
+__all__ = ["as_frame", "frame_columns", "frame_records"]
+
+#: prefix of a localities column kept as a tag whatever its name (e.g. ``tag:mountainous``)
+TAG_PREFIX = "tag:"
+
+
+def as_frame(value: Any, where: str, errors: list[dict[str, Any]]) -> pd.DataFrame | None:
+    """A DataFrame, or a list of row dicts made into one; anything else is a named problem."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(r, dict) for r in value):
+        return pd.DataFrame(list(value))
+    errors.append(
+        {
+            "loc": (where,),
+            "msg": f"expected a pandas DataFrame (or a list of row dicts), got {type(value).__name__}",
+            "type": "frame_type",
+        }
+    )
+    return None
+
+
+def _near(name: str, known: Sequence[str] | set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _missing(where: str, missing: list[str], present: list[str]) -> dict[str, Any]:
+    hints = []
+    for m in missing:
+        close = [c for c in present if _near(c, [m])]
+        hints.append(repr(m) + (f" (is {close[0]!r} it, misspelt?)" if close else ""))
+    return {
+        "loc": (where,),
+        "msg": f"{where} table is missing column{'s' if len(missing) > 1 else ''} " + ", ".join(hints),
+        "type": "missing_column",
+    }
 
 
 def frame_columns(
     frame: pd.DataFrame, where: str, required: Sequence[str], allowed: set[str], errors: list[dict[str, Any]]
 ) -> LineColumns:
     """The lines of a DataFrame as ``LineColumns`` (whole columns, numpy scalars made plain)."""
+    present = [str(c) for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        errors.append(
-            {
-                "loc": (where,),
-                "msg": f"{where} table is missing column{'s' if len(missing) > 1 else ''} "
-                + ", ".join(repr(c) for c in missing),
-                "type": "missing_column",
-            }
-        )
+        errors.append(_missing(where, missing, present))
         return LineColumns()
-    extra = [str(c) for c in frame.columns if c not in allowed]
+    extra = [c for c in present if c not in allowed]
     if extra:
         errors.append(
             {
                 "loc": (where,),
                 "msg": f"{where} table has unknown column{'s' if len(extra) > 1 else ''} "
-                + ", ".join(repr(c) for c in extra),
+                + ", ".join(repr(c) + _near(c, allowed) for c in extra),
                 "type": "extra_column",
             }
         )
@@ -58,18 +92,27 @@ def frame_records(
     *,
     tags: bool,
 ) -> list[dict[str, Any]]:
+    present = [str(c) for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        errors.append(
-            {
-                "loc": (where,),
-                "msg": f"{where} table is missing column{'s' if len(missing) > 1 else ''} "
-                + ", ".join(repr(c) for c in missing),
-                "type": "missing_column",
-            }
-        )
+        errors.append(_missing(where, missing, present))
         return []
-    extra = [str(c) for c in frame.columns if c not in allowed]
+    extra = [c for c in present if c not in allowed and not c.startswith(TAG_PREFIX)]
+    if tags:
+        # a tag may be any name, but one a letter or two from a known column is a typo that would
+        # silently become a tag (all weights 1): refused, unless marked "tag:"
+        extra = [c for c in extra if _near(c, allowed)]
+        if extra:
+            errors.append(
+                {
+                    "loc": (where,),
+                    "msg": f"{where} table has column{'s' if len(extra) > 1 else ''} "
+                    + ", ".join(repr(c) + _near(c, allowed) for c in extra)
+                    + f"; to keep one as a tag, name it {TAG_PREFIX!r} + its name",
+                    "type": "extra_column",
+                }
+            )
+            return []
     if extra and not tags:
         errors.append(
             {
@@ -91,7 +134,7 @@ def frame_records(
             if str(key) in allowed:
                 row[str(key)] = value
             else:
-                row_tags[str(key)] = value
+                row_tags[str(key).removeprefix(TAG_PREFIX)] = value
         if tags and row_tags:
             row["tags"] = row_tags
         records.append(row)

@@ -55,7 +55,7 @@ from ..rules import (
 )
 from ..text import NameText
 from .checks import Parts, cross_checks, duplicate_issues, reissue, valid_precision
-from .frames import frame_columns, frame_records
+from .frames import as_frame, frame_columns, frame_records
 from .table import LineTable, build_table
 
 if TYPE_CHECKING:
@@ -314,17 +314,30 @@ class Scenario(BaseModel):
         ``lines`` needs the columns locality, program, fund, allocated, capacity and may have
         component, disbursed, floor, ceiling, frozen, give_only, receive_only (empty cells mean
         "not given"). ``localities`` needs
-        ``id`` and may have name, weight; any other column becomes a tag. Errors point at row
-        positions (``lines[3].capacity``) and raise [`ScenarioError`][reallocate.ScenarioError].
-        The lines are read column by column (no dict per row).
+        ``id`` and may have name, weight, max_loss, max_gain; any other column becomes a tag,
+        except one a letter or two from a known column (``wieght``), which is refused with a
+        suggestion unless named ``tag:wieght``. A list of row dicts works as a frame. Amounts
+        computed as floats are read with 15 significant digits, as Excel keeps numbers
+        (``0.1 + 0.2`` is 0.3). Errors point at row positions (``lines[3].capacity``) and, when the
+        frame has index labels of its own, name the label too; they raise
+        [`ScenarioError`][reallocate.ScenarioError]. The lines are read column by column (no dict
+        per row).
         """
         errors: list[dict[str, Any]] = []
-        line_columns = frame_columns(
-            lines, "lines", ("locality", "program", "fund", "allocated", "capacity"), set(LINE_FIELDS), errors
+        lines_frame = as_frame(lines, "lines", errors)
+        line_columns = (
+            frame_columns(
+                lines_frame, "lines", ("locality", "program", "fund", "allocated", "capacity"), set(LINE_FIELDS), errors
+            )
+            if lines_frame is not None
+            else None
         )
         loc_rows = None
-        if localities is not None:
-            loc_rows = frame_records(localities, "localities", ("id",), {"id", "name", "weight"}, errors, tags=True)
+        loc_frame = as_frame(localities, "localities", errors) if localities is not None else None
+        if loc_frame is not None:
+            loc_rows = frame_records(
+                loc_frame, "localities", ("id",), {"id", "name", "weight", "max_loss", "max_gain"}, errors, tags=True
+            )
         tc_rows: list[dict[str, Any]] | None = None
         if transfer_costs is not None:
             import pandas as pd
@@ -349,7 +362,12 @@ class Scenario(BaseModel):
             data["rules"] = rules
         if tc_rows is not None:
             data["transfer_costs"] = tc_rows
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                _with_index_labels(exc.errors, {"lines": lines_frame, "localities": loc_frame})
+            ) from None
 
     def with_changes(self, *changes: Any, name: str | None = None) -> Scenario:
         """A new scenario: this one with what-if ``changes`` applied in order (change models from
@@ -387,6 +405,21 @@ _NO_LINES = Lines(
     give_only=np.zeros(0, dtype=bool),
     receive_only=np.zeros(0, dtype=bool),
 )
+
+
+def _with_index_labels(errors: list[dict[str, Any]], frames: dict[str, Any]) -> list[dict[str, Any]]:
+    """Errors at row positions of a frame also name the row's index label, when the frame has
+    labels of its own (not 0, 1, 2...): ``lines[3].capacity: ... (index label 'L7')``."""
+    out = []
+    for err in errors:
+        loc = err.get("loc", ())
+        frame = frames.get(loc[0]) if len(loc) > 1 else None
+        if frame is not None and isinstance(loc[1], int) and 0 <= loc[1] < len(frame):
+            label = frame.index[loc[1]]
+            if label != loc[1]:
+                err = {**err, "msg": f"{err.get('msg', '')} (index label {label!r})", "index_label": label}
+        out.append(err)
+    return out
 
 
 def load(path: str | Path) -> Scenario:
