@@ -79,3 +79,13 @@ def test_rows_as_dicts_are_accepted_and_other_things_refused_clearly() -> None:
         Scenario.from_frames(42)  # type: ignore[arg-type]
     assert err.value.errors[0]["loc"] == ("lines",)
     assert "expected a pandas DataFrame (or a list of row dicts), got int" in str(err.value)
+
+
+def test_a_vietnamese_thousands_dot_gets_the_same_hint_as_a_comma() -> None:
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict({"name": "x", "lines": _lines(allocated=["9.900", "9,900"]).to_dict("records")})
+    messages = [e["msg"] for e in err.value.errors]
+    assert any("9.900 meaning 9900" in m and "without thousands separators" in m for m in messages)
+    with pytest.raises(ScenarioError) as err:  # a real fraction of a unit gets no such hint
+        Scenario.from_dict({"name": "x", "lines": _lines(allocated=["9.5", "50"]).to_dict("records")})
+    assert "thousands" not in str(err.value)

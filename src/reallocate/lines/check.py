@@ -265,7 +265,8 @@ def check_lines(raw: Any, precision: Decimal | None) -> LinesCheck:
                 issue(
                     ("lines", k, name),
                     "not_multiple_of_precision",
-                    f"{name} {_show(col[k])} is not a multiple of precision {fmt(precision)}",
+                    f"{name} {_show(col[k])} is not a multiple of precision {fmt(precision)}"
+                    + _grouping_hint(col[k], precision),
                     str(col[k]),
                 )
             )
@@ -513,6 +514,18 @@ def _as_decimal(value: Any) -> Any:
     if isinstance(value, np.floating):
         return _as_decimal(float(value))
     return value
+
+
+def _grouping_hint(value: Any, precision: Decimal) -> str:
+    """'9.900' with whole-unit precision is most likely 9,900 written with the Vietnamese
+    thousands dot: say so, as for '9,900'."""
+    if type(value) is Decimal and value.as_tuple().exponent == -3 and precision >= 1:
+        whole = format(value.scaleb(3).to_integral_value(), "f")
+        return (
+            f"; if the dot separates thousands ({_show(value)} meaning {whole}), write numbers without "
+            "thousands separators, with '.' for decimals"
+        )
+    return ""
 
 
 def _show(value: Any) -> str:
