@@ -132,8 +132,21 @@ def name_conflict(
             names.append(f"{kind} of locality {loc}: {scenario.to_amount(units)}")
         elif kind == "pool":
             names.append(f"pool {_pool_label(t.pool_keys[int(form.pool_index[payload])])}: money moves only inside it")
-        elif kind:
-            names.append(f"{kind} rule")
+        elif kind in ("line", "group"):
+            # with transfers modelled, "a line's amount is its transfers" stands for its pool's balance
+            pool = int(form.g_pool[int(payload)])  # type: ignore[call-overload]
+            names.append(f"pool {_pool_label(t.pool_keys[int(form.pool_index[pool])])}: money moves only inside it")
+        elif kind in ("min_transfer", "pair_used"):
+            names.append(
+                f"rules.min_transfer: every transfer is 0 or at least {scenario.rules.min_transfer:,} {scenario.unit}"
+            )
+        elif kind == "max_transfers_per_line":
+            names.append(
+                f"rules.max_transfers_per_line: each line takes part in at most "
+                f"{scenario.rules.max_transfers_per_line} transfers"
+            )
+        elif kind:  # pragma: no cover - every row kind of the absorb program is named above
+            names.append(f"the rule behind the {kind!r} rows")
     bounds: dict[str, list[tuple[str, int]]] = {"room": [], "surplus": []}
     for c in cols:
         for block in ("lo", "hi"):
@@ -159,4 +172,4 @@ def name_conflict(
             f"each line can {verb}: {len(items)} line(s), "
             f"{scenario.to_amount(total):,} {scenario.unit} in all ({shown})"
         )
-    return names
+    return list(dict.fromkeys(names))  # one line of a pool or one rule, named once
