@@ -89,3 +89,38 @@ def test_a_vietnamese_thousands_dot_gets_the_same_hint_as_a_comma() -> None:
     with pytest.raises(ScenarioError) as err:  # a real fraction of a unit gets no such hint
         Scenario.from_dict({"name": "x", "lines": _lines(allocated=["9.5", "50"]).to_dict("records")})
     assert "thousands" not in str(err.value)
+
+
+def test_to_frames_round_trips_and_pandas_can_compute_with_it() -> None:
+    import reallocate
+
+    for scenario in (
+        reallocate.datasets.quang_nam_2023(),
+        Scenario.from_dict(
+            {
+                "name": "cents",
+                "precision": "0.01",
+                "localities": [
+                    {"id": "a", "weight": 2.0, "tags": {"hills": True}, "max_loss": {"share": 0.3}},
+                    {"id": "b", "name": "Bee"},
+                ],
+                "lines": [
+                    {"locality": "a", "program": "p", "fund": "f", "allocated": "100.05", "capacity": "40.01"},
+                    {
+                        "locality": "b",
+                        "program": "p",
+                        "fund": "f",
+                        "allocated": "50.10",
+                        "capacity": "90.33",
+                        "ceiling": "95",
+                    },
+                ],
+                "transfer_costs": [{"from": "a", "to": "b", "cost": 1.5}],
+            }
+        ),
+    ):
+        frames = scenario.to_frames()
+        assert Scenario.from_frames(**frames) == scenario
+    qn = reallocate.datasets.quang_nam_2023().to_frames()["lines"]
+    assert qn["allocated"].dtype == "int64" and qn["allocated"].sum() == 2_489_000
+    assert qn.groupby("program", observed=True)["capacity"].sum().sum() == qn["capacity"].sum()

@@ -78,7 +78,12 @@ def frame_columns(
         return LineColumns()
     out = LineColumns()
     for c in frame.columns:
-        values = frame[c].tolist()  # numpy scalars -> Python scalars, NaN stays float NaN
+        column = frame[c]
+        values = column.tolist()  # numpy scalars -> Python scalars, NaN stays float NaN
+        if column.dtype == object or str(column.dtype)[:1].isupper():  # object or nullable (Int64...)
+            absent = column.isna().tolist()
+            if any(absent):  # pd.NA / None / NaT: "not given", as an empty cell
+                values = [None if m else v for v, m in zip(values, absent, strict=True)]
         out[str(c)] = values
     return out
 

@@ -369,6 +369,60 @@ class Scenario(BaseModel):
                 _with_index_labels(exc.errors, {"lines": lines_frame, "localities": loc_frame})
             ) from None
 
+    def to_frames(self) -> dict[str, Any]:
+        """The scenario as pandas frames, keyed by the arguments of :meth:`from_frames`, so that
+        ``Scenario.from_frames(**scenario.to_frames()) == scenario``.
+
+        ``lines``: keys as categories, amounts as int64 when the precision is a whole number (exact,
+        and pandas computes with them) else as exact ``Decimal`` objects; ``floor`` / ``ceiling`` are
+        empty where not given; flags as booleans. ``localities``: id, name, weight, max_loss,
+        max_gain and one ``tag:<name>`` column per tag. ``transfer_costs``: from, to, cost. Also
+        ``rules``, ``name``, ``unit`` and ``precision``."""
+        import pandas as pd
+
+        lines = self.lines
+        columns: dict[str, Any] = {k: lines.categorical(k) for k in LINE_KEYS}
+        whole = self.precision == self.precision.to_integral_value()
+        for name in ("allocated", "disbursed", "capacity", "floor", "ceiling"):
+            units = lines.units(name)
+            given = lines.has_floor if name == "floor" else lines.has_ceiling if name == "ceiling" else None
+            if whole:
+                scaled = units * int(self.precision)
+                columns[name] = (
+                    pd.array(scaled, dtype="int64")
+                    if given is None
+                    else pd.array(
+                        [int(v) if g else None for v, g in zip(scaled.tolist(), given.tolist(), strict=True)],
+                        dtype="Int64",
+                    )
+                )
+            else:
+                columns[name] = lines.amounts(name)
+        for flag in ("frozen", "give_only", "receive_only"):
+            columns[flag] = lines.flag(flag)
+        frames: dict[str, Any] = {
+            "lines": pd.DataFrame(columns),
+            "rules": self.rules,
+            "name": self.name,
+            "unit": self.unit,
+            "precision": self.precision,
+        }
+        if self.localities is not None:
+            rows = []
+            for loc in self.localities:
+                row: dict[str, Any] = {"id": loc.id, "name": loc.name, "weight": loc.weight}
+                row["max_loss"] = loc.max_loss.model_dump(exclude_none=True) if loc.max_loss else None
+                row["max_gain"] = loc.max_gain.model_dump(exclude_none=True) if loc.max_gain else None
+                row.update({f"tag:{k}": v for k, v in loc.tags.items()})
+                rows.append(row)
+            frames["localities"] = pd.DataFrame(rows)
+        if self.transfer_costs is not None:
+            frames["transfer_costs"] = pd.DataFrame(
+                [{"from": c.from_, "to": c.to, "cost": c.cost} for c in self.transfer_costs],
+                columns=["from", "to", "cost"],
+            )
+        return frames
+
     def with_changes(self, *changes: Any, name: str | None = None) -> Scenario:
         """A new scenario: this one with what-if ``changes`` applied in order (change models from
         :mod:`reallocate.whatif` or plain dicts, given one by one or as one list). This scenario
