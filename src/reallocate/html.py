@@ -463,7 +463,10 @@ def _notes(plan: Plan, lang: str) -> str:
 
 # ------------------------------------------------------------------------------------ public
 def plan_html(plan: Plan, lang: str = "en") -> str:
-    """The whole plan as one self-contained HTML document (UTF-8 text), labels in ``lang``."""
+    """The whole plan as one self-contained HTML document (UTF-8 text), labels in ``lang``: the
+    headline, the summary figures, the three charts (inline PNG), the lines and transfers tables
+    and the explanation; for a plan without a solution, its status and diagnosis. Every name from
+    the scenario is escaped. :func:`write_html` writes it to a file atomically."""
     check_lang(lang)
     sc = plan.scenario
     title = f"{sc.name} — {_t('report', lang)}"
