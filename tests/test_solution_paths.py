@@ -193,3 +193,23 @@ def test_the_tie_break_keeps_the_fewest_transfers_found(solver: str) -> None:
     if limited.summary is not None:  # more time is never a worse plan
         assert plan.summary.transfer_count <= limited.summary.transfer_count
         assert plan.summary.absorbable_after >= limited.summary.absorbable_after
+
+
+# -------------------------------------------------------------------- cases found by exploring
+@pytest.mark.parametrize(
+    "name",
+    [
+        # coupled (max_loss), ~10^12: the solvers' pool totals differed by a unit, so did the targets
+        "paths-settle-1e12.json",
+        # independent pools with costs, ~10^14: the PuLP path left a line off its fair target
+        "paths-pulp-off-target-1e14.json",
+    ],
+)
+def test_every_path_gives_the_same_exact_plan_on_cases_found_by_exploring(name: str) -> None:
+    from pathlib import Path
+
+    scenario = Scenario.from_json((Path(__file__).parent / "data" / name).read_text(encoding="utf-8"))
+    plans = {m: solve(scenario, method=m) for m in METHODS}  # type: ignore[arg-type]
+    for m, plan in plans.items():
+        assert plan.status == "optimal", (m, plan.message)
+    _same_plans(plans, transfers=False)

@@ -316,17 +316,8 @@ def _run_stages(
                     face = form.face_after(program, outcome.values, outcome.col_duals, outcome.duals, face)
                 else:
                     kept.append((stage, outcome.objective))
-            if stage in ("absorb", "settle") and not form.coupled and not form.uses_always:
-                # independent pools: each moves exactly min(surplus, room), whatever the solver's digits
-                form.set_target_totals(np.minimum(form.pool_surplus, form.pool_room))
-            elif stage in ("absorb", "settle"):
-                form.set_targets(form.pool_moved(program, outcome.values), SOLVER_DIGITS[solver])
-            if stage == "settle" and form.scale > 1:
-                # the solver's pool totals are a few units off here: take them from the exact
-                # whole-unit settle plan, so the fair targets do not depend on the solver path
-                exact = settle_groups(form, RuleRows(form), form.amounts(program, outcome.values))
-                if exact is not None:
-                    form.set_target_totals(group_sums(form.g_pool, np.where(form.g_recipient, exact, 0), form.n_pools))
+            if stage in ("absorb", "settle"):
+                _set_targets(form, program, outcome.values, solver, stage)
             if stage == "absorb":
                 out.absorbed = outcome.objective
                 if outcome.duals is not None:
@@ -502,6 +493,22 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
     plan.timings.update(timings)
     plan.timings["total"] = time.perf_counter() - began
     return plan
+
+
+def _set_targets(form: Formulation, program: Program, values: np.ndarray, solver: SolverName, stage: str) -> None:
+    """The fair targets, from the money each pool moves in the absorb (or settle) solution."""
+    if form.closed_money:
+        # independent pools: each moves exactly min(surplus, room), whatever the solver's digits
+        form.closed_form()
+        return
+    if stage == "settle" and form.scale > 1:
+        # the solver's pool totals are a few units off here: take them from the exact whole-unit
+        # settle plan, so the fair targets do not depend on the solver path
+        exact = settle_groups(form, RuleRows(form), form.amounts(program, values))
+        if exact is not None:
+            form.set_target_totals(group_sums(form.g_pool, np.where(form.g_recipient, exact, 0), form.n_pools))
+            return
+    form.set_targets(form.pool_moved(program, values), SOLVER_DIGITS[solver])
 
 
 def _absorbs_the_optimum(form: Formulation, moves: Moves, absorbed: float | None, solver: SolverName) -> bool:
