@@ -176,3 +176,24 @@ def test_a_killed_run_leaves_no_truncated_plan(tmp_path: Path) -> None:
         if out.exists():  # whenever it was killed, the plan is either absent or complete
             assert json.loads(out.read_bytes())["status"] == "optimal"
             out.unlink()
+
+
+def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (folder / "lines.csv").write_text("old\n", encoding="utf-8")
+    plan = solve(reallocate.datasets.quang_nam_2023())
+    with pytest.raises(FileExistsError, match="holds other files"):
+        write_csv(plan, folder)
+    with pytest.raises(FileExistsError):
+        write_scenario_csv(plan.scenario, folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["lines.csv", "notes.txt"]
+    done = subprocess.run(
+        [sys.executable, "-m", "reallocate", "demo", "--format", "parquet", "--out", str(folder), "--force"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "holds other files" in done.stderr
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine\n"

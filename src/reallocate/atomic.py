@@ -54,13 +54,23 @@ def atomic_file(target: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
+def atomic_folder(target: str | Path, kinds: tuple[str, ...]) -> Iterator[Path]:
     """A temporary folder beside ``target`` to fill; it replaces ``target`` (and everything in
     it) when the block ends without an error, and is removed otherwise. A target that exists and
-    is not a folder is refused (``NotADirectoryError``)."""
+    is not a folder is refused (``NotADirectoryError``), and so is a folder holding anything but
+    files ending in ``kinds`` (e.g. ``(".csv",)``): an earlier output is replaced whole, a folder
+    of the user's other files never (``FileExistsError``)."""
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "Not a directory (a folder of files is written here)", str(target))
+    if target.is_dir():
+        foreign = [p.name for p in target.iterdir() if not (p.is_file() and p.name.endswith(kinds))]
+        if foreign:
+            raise FileExistsError(
+                17,
+                f"the folder holds other files ({', '.join(sorted(foreign)[:3])}), so it is not replaced",
+                str(target),
+            )
     tmp = _temporary_name(target, ".part")
     tmp.mkdir()
     try:

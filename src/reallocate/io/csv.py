@@ -153,7 +153,7 @@ def write_scenario_csv(scenario: Scenario, folder: str | Path) -> Path:
     :func:`read_csv_folder` reads them back equal (text tags that look like numbers or TRUE/FALSE
     come back as numbers or booleans)."""
     out = Path(folder)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, (".csv",)) as tmp:
         _write_scenario_files(scenario, tmp)
     return out
 
@@ -180,7 +180,7 @@ def write_csv(plan: Plan, folder: str | Path, lang: str = "en") -> Path:
     fractions."""
     out = Path(folder)
     sheets = _plan_sheets(plan, lang)
-    with atomic_folder(out) as tmp:  # replaced whole: no file of an earlier plan stays beside these
+    with atomic_folder(out, (".csv",)) as tmp:  # replaced whole: no file of an earlier plan stays beside these
         for sheet in sheets:
             _write_csv_file(sheet, tmp / f"{sheet.name}.csv")
     return out

@@ -247,7 +247,7 @@ def write_plan_parquet(plan: Plan, path: str | Path) -> list[Path]:
         with atomic_file(out[2]) as tmp:
             tmp.write_text(text, encoding="utf-8")
         return out
-    with atomic_folder(target) as tmp:
+    with atomic_folder(target, (".parquet", ".json")) as tmp:
         pq.write_table(lines, tmp / "lines.parquet")
         pq.write_table(transfers, tmp / "transfers.parquet")
         (tmp / "plan.json").write_text(text, encoding="utf-8")
