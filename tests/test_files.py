@@ -124,6 +124,7 @@ RICH: dict[str, Any] = {
         "donors": "proportional",
         "min_transfer": "10",
         "move_costs": {"program": 5, "locality": 0.5},
+        "order": ["fair_shares", "move_costs", "transfer_costs"],
         "max_loss": {"share": 0.3},
         "max_gain": {"amount": "2000.5"},
         "max_transfers_per_line": 3,
@@ -202,6 +203,7 @@ def test_excel_round_trip_every_input(tmp_path: Path, rich: reallocate.Scenario)
     assert back.lines[0].allocated == Decimal("14936.25") and back.lines[0].ceiling == Decimal("20000.1")
     assert [ln.frozen for ln in back.lines] == [ln.get("frozen", False) for ln in RICH["lines"]]
     assert back.rules.targets[1].selector == {"program": "gnbv", "fund": "recurrent"}
+    assert back.rules.order == ("fair_shares", "move_costs", "transfer_costs")
     assert back.rules.max_loss is not None and back.rules.max_loss.share == 0.3
     assert back.localities is not None and back.localities[0].tags["code"] == "007"
 

@@ -163,15 +163,26 @@ def test_pool_by_fund_keeps_moves_inside_programs_when_they_can() -> None:
     assert plan.summary.transfer_cost == 0 and plan.summary.moved == 80
 
 
-def test_pool_by_fund_on_quang_nam_crosses_programs(qn_plan: Plan) -> None:
-    plan = solve(QN.with_changes({"kind": "set_rules", "rules": {"pool_by": ["fund"], "move_costs": {"program": 5}}}))
+def test_pool_by_fund_on_quang_nam_crosses_programs_only_when_fair_shares_come_first(qn_plan: Plan) -> None:
+    rules = {"pool_by": ["fund"], "move_costs": {"program": 5}}
+    plan = solve(QN.with_changes({"kind": "set_rules", "rules": rules}))
     plan.verify()
     assert plan.summary is not None and qn_plan.summary is not None
-    crossing = plan.transfers[plan.transfers["from_program"] != plan.transfers["to_program"]]
+    # each program absorbs all its own money in Quang Nam: no move needs the People's Council
+    assert plan.summary.absorbable_after == qn_plan.summary.absorbable_after
+    assert (plan.transfers["from_program"] == plan.transfers["to_program"]).all()
+    # sharing fairly across the fund first sends money across programs for nothing
+    shares_first = solve(
+        QN.with_changes(
+            {"kind": "set_rules", "rules": {**rules, "order": ["fair_shares", "move_costs", "transfer_costs"]}}
+        )
+    )
+    shares_first.verify()
+    crossing = shares_first.transfers[shares_first.transfers["from_program"] != shares_first.transfers["to_program"]]
     assert len(crossing) > 0 and set(crossing["approval"]) == {"people_council"}
     assert (crossing["from_fund"] == crossing["to_fund"]).all()
-    # a larger pool never absorbs less
-    assert plan.summary.absorbable_after >= qn_plan.summary.absorbable_after
+    assert shares_first.summary is not None
+    assert shares_first.summary.absorbable_after == qn_plan.summary.absorbable_after
 
 
 # --------------------------------------------------------------------------- scale_capacity
@@ -478,7 +489,12 @@ def test_line_differences_balance_within_unchanged_pools(qn_plan: Plan, qn_mount
 
 
 def test_line_differences_move_between_programs_when_pools_change(qn_plan: Plan) -> None:
-    cross = solve(QN.with_changes({"kind": "set_rules", "rules": {"pool_by": ["fund"], "move_costs": {"program": 5}}}))
+    rules = {
+        "pool_by": ["fund"],
+        "move_costs": {"program": 5},
+        "order": ["fair_shares", "move_costs", "transfer_costs"],
+    }
+    cross = solve(QN.with_changes({"kind": "set_rules", "rules": rules}))
     cmp = compare(qn_plan, cross, names=["by program", "by fund"])
     col = "final by fund - by program"
     by_old_pool = _pool_sums(cmp.lines, col, ["program", "fund"])

@@ -26,7 +26,7 @@ import numpy as np
 from .formulation import Formulation, Program, snap_tolerance
 from .formulation.program import EQ, LE, ProgramBuilder
 from .formulation.rules import RuleRows
-from .refine import refine_groups
+from .refine import refine_flows, refine_groups
 from .sharing import apportion_groups, derive_transfers, group_sums, interval_overlaps
 
 __all__ = ["Moves", "exact_moves", "round_groups", "split_flows"]
@@ -87,7 +87,19 @@ def exact_moves(
         g_amount = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
             form.flow_to, flow_units, form.n_groups
         )
-        if form.closed_money and form.g_targets is not None:
+        if form.priced_before_share and (
+            form.scale > 1 or np.any(np.abs(flows - flow_units) > 1e-9) or (rules is not None and rules.rows)
+        ):
+            # a priced goal comes before the shares: the last units are chosen on the flows
+            # themselves, in the scenario's goal order (see refine_flows)
+            exact = refine_flows(form, rules, flows)
+            if exact is None:
+                raise RoundingError("no whole-unit plan near the solver's keeps every rule")
+            flow_units = exact
+            g_amount = group_sums(form.flow_from, flow_units, form.n_groups) + group_sums(
+                form.flow_to, flow_units, form.n_groups
+            )
+        elif form.closed_money and form.g_targets is not None:
             # the money is known exactly (closed form): the flows carry exactly it, whatever digits
             # the solver printed (CBC's solution file has 8: a unit lost at ~10^6)
             if not np.array_equal(g_amount, form.g_targets):

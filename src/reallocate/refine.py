@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .formulation import Formulation
     from .formulation.rules import RuleRows
 
-__all__ = ["refine_groups", "settle_groups"]
+__all__ = ["refine_flows", "refine_groups", "settle_groups"]
 
 
 def refine_groups(
@@ -207,3 +207,150 @@ def settle_groups(form: Formulation, rules: RuleRows | None, raw: np.ndarray) ->
     rule). Beyond ~10^9 units a solver's pool totals are off by a few units, and the fair targets
     drawn from them would depend on the solver path; these do not."""
     return refine_groups(form, rules, raw, settle=True)
+
+
+def refine_flows(
+    form: Formulation, rules: RuleRows | None, raw_flows: np.ndarray, *, settle: bool = False
+) -> np.ndarray | None:
+    """Whole-unit flows near the solver's ``raw_flows`` (flows mode), their last units chosen by
+    small MILPs in the scenario's own goal order: the most money absorbed, then each of
+    ``form.goal_stages`` (approval tiers, fair shares, transfer costs), then the generic
+    tie-break. With ``settle``: the most money, the priced goals before the shares, then the
+    tie-break. Needed when a priced stage comes before the shares: group amounts alone cannot
+    tell what a plan costs, so ``refine_groups`` would trade a higher approval for fairness.
+    None when no nearby plan keeps every rule."""
+    from .backend import run_highs
+    from .sharing import group_sums
+
+    n_g = form.n_groups
+    ends = (form.flow_from, form.flow_to)
+    f0 = np.clip(np.rint(raw_flows), 0, form.flow_bound).astype(np.int64)
+    g0 = group_sums(ends[0], f0, n_g) + group_sums(ends[1], f0, n_g)
+    raw_g = group_sums(ends[0], raw_flows, n_g) + group_sums(ends[1], raw_flows, n_g)
+    cap = form.g_cap
+    moved = float(np.sum(np.clip(raw_flows, 0, None)))
+    # as in refine_groups, but reaching back past a retried stage's wider tolerance too (x100)
+    reach = int(max(8, np.ceil(1e-5 * form.scale), np.ceil(400 * STAGE_TOL_REL * moved)))
+    free = ((g0 > 0) & (g0 < cap)) | (np.abs(raw_g - g0) > 1e-9) | (g0 > cap)
+    if form.g_targets is not None and not settle:
+        free |= g0 != form.g_targets
+    if rules is not None:
+        for j in rules.broken(g0):
+            free[rules.rows[j][2]] = True
+    fractional = np.abs(raw_flows - f0) > 1e-9
+    pools = np.unique(np.concatenate([form.g_pool[free], form.g_pool[ends[0][fractional]]]))
+    chosen = np.flatnonzero(np.isin(form.g_pool[ends[0]], pools))
+    if chosen.shape[0] == 0:
+        return f0
+    if chosen.shape[0] > 50_000:
+        return None
+    n = chosen.shape[0]
+    a, z = ends[0][chosen], ends[1][chosen]
+    touched = np.unique(np.concatenate([a, z]))
+    row_of = np.full(n_g, -1, dtype=np.int64)
+    row_of[touched] = np.arange(touched.shape[0])
+    # every group of a chosen pool may change (a later stage's tolerance may have left money
+    # unabsorbed at a group the solver put at a bound), within reach of each of its flows
+    g_low = -g0[touched].astype(np.float64)
+    g_high = (cap[touched] - g0[touched]).astype(np.float64)
+    up = np.minimum(reach, form.flow_bound[chosen] - f0[chosen]).astype(np.float64)
+    down = np.minimum(reach, f0[chosen]).astype(np.float64)
+    values = g0.tolist()
+
+    def base(stage: str) -> ProgramBuilder:
+        b = ProgramBuilder(stage)
+        b.columns("up", chosen, np.zeros(n), up, integer=True)
+        b.columns("down", chosen, np.zeros(n), down, integer=True)
+        cu, cd = b.col_ids("up"), b.col_ids("down")
+        rows = np.concatenate([row_of[a], row_of[z], row_of[a], row_of[z]])
+        cols = np.concatenate([cu, cu, cd, cd])
+        vals = np.concatenate([np.ones(2 * n), -np.ones(2 * n)])
+        m = touched.shape[0]
+        b.row_block(rows, cols, vals, m, LE, g_high, "group")
+        b.row_block(rows, cols, vals, m, GE, g_low, "group")
+        for _kind, _payload, groups, coef, bound in rules.rows if rules is not None else ():
+            c_g = np.zeros(n_g)
+            c_g[groups] = np.array([float(c) for c in coef])
+            c_f = c_g[a] + c_g[z]
+            if not c_f.any():
+                continue
+            lhs = sum(c * values[g] for c, g in zip(coef, groups.tolist(), strict=True))
+            b.dense_row(np.concatenate([c_f, -c_f]), LE, float(-bound - lhs), "rule")
+        return b
+
+    def deviation(b: ProgramBuilder) -> np.ndarray:
+        """Columns e+ and e- per touched group, with g0 + delta - target = e+ - e-; their sum."""
+        assert form.g_targets is not None
+        m = touched.shape[0]
+        b.columns("e_plus", touched, np.zeros(m), np.full(m, np.inf))
+        b.columns("e_minus", touched, np.zeros(m), np.full(m, np.inf))
+        cu, cd = b.col_ids("up"), b.col_ids("down")
+        k = np.arange(m)
+        b.row_block(
+            np.concatenate([row_of[a], row_of[z], row_of[a], row_of[z], k, k]),
+            np.concatenate([cu, cu, cd, cd, b.col_ids("e_plus"), b.col_ids("e_minus")]),
+            np.concatenate([np.ones(2 * n), -np.ones(2 * n), -np.ones(m), np.ones(m)]),
+            m,
+            EQ,
+            (form.g_targets[touched] - g0[touched]).astype(np.float64),
+            "deviation",
+        )
+        out = np.zeros(b.n_cols)
+        out[b.block_slice("e_plus")] = 1.0
+        out[b.block_slice("e_minus")] = 1.0
+        return out
+
+    def on_flows(per_flow: np.ndarray) -> np.ndarray:
+        return np.concatenate([per_flow, -per_flow])
+
+    goals: list[str] = ["absorb"]
+    for stage in form.goal_stages:
+        if stage == "share" and settle:
+            break
+        goals.append(stage)
+    # last, the generic tie-break of the settle and canonical stages (they share it): the plan then
+    # does not depend on which solver path gave the point
+    goals.append("settle")
+    kept: list[tuple[str, float]] = []
+    x: np.ndarray | None = None
+
+    def objective(name: str, b: ProgramBuilder, dev: np.ndarray | None) -> np.ndarray:
+        c = np.zeros(b.n_cols)
+        if name == "absorb":
+            c[: 2 * n] = on_flows(-np.ones(n))
+        elif name == "approval":
+            c[: 2 * n] = on_flows(form.flow_tier[chosen])
+        elif name == "cost":
+            c[: 2 * n] = on_flows(form.flow_fee[chosen])
+        elif name == "share":
+            assert dev is not None
+            c = dev.copy()
+        else:  # the generic tie-break
+            w = generic_weights(form.g_line[a], form.g_line[z])
+            g_w = generic_weights(form.g_line, form.g_line) * 1e-3
+            c[: 2 * n] = on_flows(w + g_w[a] + g_w[z])
+        return c
+
+    for goal in goals:
+        b = base(f"refine_{goal}")
+        dev = deviation(b) if form.g_targets is not None and not settle and "share" in goals else None
+        for name, optimum in kept:
+            # money and deviations are whole units: kept to the unit; costs to double precision
+            slack = 0.5 if name in ("absorb", "share") else 1e-13 * abs(optimum) + 1e-9
+            b.dense_row(objective(name, b, dev), LE, optimum + slack, "kept")
+        cost = objective(goal, b, dev)
+        outcome = run_highs(b.build(cost), None)
+        if outcome.status != "optimal" or outcome.values is None:
+            if x is None:
+                return None
+            break
+        y = np.rint(outcome.values)
+        x = y[: 2 * n]
+        kept.append((goal, float(cost @ y)))
+    assert x is not None
+    out = f0.copy()
+    out[chosen] += (x[:n] - x[n:]).astype(np.int64)
+    g = group_sums(ends[0], out, n_g) + group_sums(ends[1], out, n_g)
+    if (out < 0).any() or (g > cap).any() or (rules is not None and rules.broken(g)):
+        return None
+    return out

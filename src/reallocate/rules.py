@@ -9,16 +9,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .text import IdText, NameText
 
 __all__ = [
     "AMOUNT_FIELDS",
+    "GOAL_ORDER",
     "LINE_FLAGS",
     "LINE_KEYS",
     "Amount",
+    "Goal",
     "Limit",
     "Locality",
     "Number",
@@ -70,6 +72,10 @@ Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(
 
 PoolAttribute = Literal["locality", "program", "fund", "component"]
 Share = Literal["proportional", "priority"]
+Goal = Literal["move_costs", "fair_shares", "transfer_costs"]
+#: the default order of the goals after "absorb the most": approval tiers are law, fairness is
+#: policy, transfer costs are preference
+GOAL_ORDER: tuple[Goal, ...] = ("move_costs", "fair_shares", "transfer_costs")
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -157,8 +163,10 @@ class Rules(BaseModel):
     min_transfer: Amount = Field(default=Decimal(0), description="Every transfer is 0 or at least this amount.")
     move_costs: dict[PoolAttribute, Number] = Field(
         default_factory=dict,
-        description="Cost per unit moved for each attribute a move changes, e.g. {'program': 5, 'locality': 1}; "
-        "added to transfer_costs.",
+        description="Cost per unit moved for each attribute a move changes, e.g. {'program': 5, 'locality': 1}: "
+        "the approval a move needs (see rules.order: by default they rank right after absorbing the most "
+        "and before fair shares, so a move that needs a higher approval is made only when nothing needing "
+        "a lower one can absorb that money).",
     )
     max_loss: Limit | None = Field(default=None, description="Most any locality may lose (net, over all its lines).")
     max_gain: Limit | None = Field(default=None, description="Most any locality may gain (net, over all its lines).")
@@ -171,6 +179,26 @@ class Rules(BaseModel):
     targets: tuple[Target, ...] = Field(
         default=(), description="Rates that the lines matching each selector must reach, e.g. per program."
     )
+    order: tuple[Goal, ...] = Field(
+        default=GOAL_ORDER,
+        description="The order of the goals after absorbing the most money, each named once: 'move_costs' "
+        "(approval tiers), 'fair_shares', 'transfer_costs'. Each goal is pursued only among the plans that are "
+        "best for every goal before it; the fewest transfers and a fixed tie-break always come last.",
+    )
+
+    @field_validator("order")
+    @classmethod
+    def _every_goal_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(value) != sorted(GOAL_ORDER):
+            missing = [g for g in GOAL_ORDER if g not in value]
+            twice = sorted({g for g in value if value.count(g) > 1})
+            parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"named twice: {', '.join(twice)}"] if twice else []
+            )
+            raise ValueError(
+                "name each of move_costs, fair_shares, transfer_costs exactly once (" + "; ".join(parts) + ")"
+            )
+        return value
 
 
 class TransferCost(BaseModel):

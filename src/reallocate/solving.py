@@ -28,7 +28,7 @@ from .explain import Explanation, diagnose, explain_plan, name_conflict
 from .formulation import COUNT_MAX_PAIRS, SOLVER_DIGITS, Formulation, Program, replace_program
 from .formulation.rules import RuleRows
 from .plan import Plan, StageReport
-from .refine import settle_groups
+from .refine import refine_flows, settle_groups
 from .scenario import Scenario
 from .sharing import derive_transfers, group_sums
 
@@ -504,7 +504,12 @@ def _set_targets(form: Formulation, program: Program, values: np.ndarray, solver
     if stage == "settle" and form.scale > 1:
         # the solver's pool totals are a few units off here: take them from the exact whole-unit
         # settle plan, so the fair targets do not depend on the solver path
-        exact = settle_groups(form, RuleRows(form), form.amounts(program, values))
+        if form.priced_before_share and program.has("flow"):
+            # the priced goals before the shares hold on the flows, not on the group amounts
+            flows = refine_flows(form, RuleRows(form), values[program.block("flow")] * form.scale, settle=True)
+            exact = None if flows is None else form.flow_group_amounts(flows)
+        else:
+            exact = settle_groups(form, RuleRows(form), form.amounts(program, values))
         if exact is not None:
             form.set_target_totals(group_sums(form.g_pool, np.where(form.g_recipient, exact, 0), form.n_pools))
             return

@@ -17,12 +17,18 @@ only up to its room, never both" holds by construction. Money moves only inside 
 The stages of "best plan" (DOMAIN.md) are solved one after the other:
 
 ``absorb``     maximise the money recipients receive (= total absorbable gain);
-``settle``     (rules couple pools) a generic split of the absorb optimum between pools;
+``approval``   minimise the move costs (``rules.move_costs``: the approval tiers a move needs);
+``settle``     (rules couple pools) a generic split of the optimum so far between pools;
 ``share``      minimise the deviation from each group's fair target (proportional or priority),
                the targets being whole units apportioned from the pool totals;
-``cost``       minimise total transfer cost (only when a pair has a non-zero cost);
+``cost``       minimise the transfer costs (``transfer_costs``);
 ``count``      minimise the number of transfers (a MILP, only with few line pairs);
 ``canonical``  a fixed generic tie-break so every solver returns the same plan among equals.
+
+``approval``, ``share`` and ``cost`` come in the order of ``rules.order`` (by default as listed:
+approvals are law, fairness is policy); ``settle`` comes right before ``share``, and a priced stage
+before the shares leaves the amounts unsplit (the fair targets are drawn only after it). A stage
+runs only when something is priced in it.
 
 A later stage must keep every earlier optimum. The reference path (PuLP, CBC) adds each earlier
 objective as a row ``objective <= optimum + tolerance``. The HiGHS path keeps the *optimal face*

@@ -37,15 +37,24 @@ class CostModel:
         #: some move costs something
         self.active = bool(self.keys.shape[0]) or bool(self.attributes)
 
-    def between(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """Cost per integer unit of moving from line ``src`` to line ``dst`` (arrays of line indices)."""
+    @property
+    def has_move(self) -> bool:
+        return bool(self.attributes)
+
+    @property
+    def has_transfer(self) -> bool:
+        return bool(self.keys.shape[0])
+
+    def between(self, src: np.ndarray, dst: np.ndarray, part: str = "all") -> np.ndarray:
+        """Cost per integer unit of moving from line ``src`` to line ``dst`` (arrays of line indices):
+        ``part`` "move" (the approval tiers: move_costs), "transfer" (transfer_costs) or "all"."""
         t = self.scenario.table
         out = np.zeros(src.shape[0], dtype=np.float64)
-        if self.keys.shape[0]:
+        if self.keys.shape[0] and part != "move":
             q = t.locality[src].astype(np.int64) * self.n_loc + t.locality[dst].astype(np.int64)
             pos = np.clip(np.searchsorted(self.keys, q), 0, self.keys.shape[0] - 1)
             out += np.where(self.keys[pos] == q, self.costs[pos], 0.0)
-        for attr in self.attributes:
+        for attr in self.attributes if part != "transfer" else ():
             codes = t.lines.codes(attr)
             out += np.where(codes[src] != codes[dst], self.move_cost[attr], 0.0)
         return out

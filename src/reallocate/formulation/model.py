@@ -116,27 +116,43 @@ class Formulation:
 
         self.pair_donor = np.zeros(0, dtype=np.int64)  # group (= active line) of the donor of each pair
         self.pair_recipient = np.zeros(0, dtype=np.int64)
-        self.pair_cost = np.zeros(0, dtype=np.float64)  # cost per integer unit
+        # cost per integer unit: the approval tier's part (move_costs), the transfer_costs part, both
+        self.pair_tier = np.zeros(0, dtype=np.float64)
+        self.pair_fee = np.zeros(0, dtype=np.float64)
+        self.pair_cost = np.zeros(0, dtype=np.float64)
         self.pair_bound = np.zeros(0, dtype=np.int64)
         self.flow_from = np.zeros(0, dtype=np.int64)  # donor group of each flow
         self.flow_to = np.zeros(0, dtype=np.int64)
+        self.flow_tier = np.zeros(0, dtype=np.float64)
+        self.flow_fee = np.zeros(0, dtype=np.float64)
         self.flow_cost = np.zeros(0, dtype=np.float64)
         self.flow_bound = np.zeros(0, dtype=np.int64)
-        self.has_cost = False
+        #: some move needs a higher approval (move_costs) / costs something (transfer_costs)
+        self.has_tier = False
+        self.has_fee = False
         if self.pair_mode == "lines":
             self._build_pairs()
-            self.has_cost = bool(np.any(self.pair_cost > 0))
-            if not self.has_cost and not self.uses_always:
-                self.pair_mode = "none"
+            self.has_tier, self.has_fee = bool(np.any(self.pair_tier > 0)), bool(np.any(self.pair_fee > 0))
         elif self.pair_mode == "flows":
             self._build_flows()
-            self.has_cost = bool(np.any(self.flow_cost > 0))
-            if not self.has_cost:
-                self.pair_mode = "none"
+            self.has_tier, self.has_fee = bool(np.any(self.flow_tier > 0)), bool(np.any(self.flow_fee > 0))
+        self.has_cost = self.has_tier or self.has_fee
+        if not self.has_cost and not self.uses_always:
+            self.pair_mode = "none"
+        #: the goals after "absorb the most", in the scenario's order, as stage names
+        self.goal_stages = [
+            stage
+            for goal in rules.order
+            if (stage := {"move_costs": "approval", "fair_shares": "share", "transfer_costs": "cost"}[goal])
+            and (stage == "share" or (self.has_tier if stage == "approval" else self.has_fee))
+        ]
+        #: a priced stage (approval, cost) comes before the fair shares: the shares are then drawn
+        #: only among the plans that stage allows, and need the pairs (flows) that price it
+        self.priced_before_share = self.goal_stages[0] != "share"
         self.uses_pairs = self.pair_mode == "lines"
         self.uses_flows = self.pair_mode == "flows"
         #: the money stages (absorb, share) have a closed form: every pool is independent
-        self.closed_money = not self.coupled and not self.uses_always
+        self.closed_money = not self.coupled and not self.uses_always and not self.priced_before_share
 
     # ------------------------------------------------------------------------------ groups
     def _build_groups(self) -> None:
@@ -252,14 +268,20 @@ class Formulation:
             usable = self.pair_bound >= self.min_transfer
             self.pair_donor, self.pair_recipient = self.pair_donor[usable], self.pair_recipient[usable]
             self.pair_bound = self.pair_bound[usable]
-        self.pair_cost = self.costs.between(self.line[self.pair_donor], self.line[self.pair_recipient])
+        src, dst = self.line[self.pair_donor], self.line[self.pair_recipient]
+        self.pair_tier = self.costs.between(src, dst, "move")
+        self.pair_fee = self.costs.between(src, dst, "transfer")
+        self.pair_cost = self.pair_tier + self.pair_fee
 
     def _build_flows(self) -> None:
         """One flow column per (donor group, recipient group) of a pool: groups share locality and
         costed attributes, so every line pair between two groups costs the same."""
         self.flow_from, self.flow_to = self._side_pairs(self.g_pool, self.g_recipient)
         self.flow_bound = np.minimum(self.g_cap[self.flow_from], self.g_cap[self.flow_to])
-        self.flow_cost = self.costs.between(self.g_line[self.flow_from], self.g_line[self.flow_to])
+        src, dst = self.g_line[self.flow_from], self.g_line[self.flow_to]
+        self.flow_tier = self.costs.between(src, dst, "move")
+        self.flow_fee = self.costs.between(src, dst, "transfer")
+        self.flow_cost = self.flow_tier + self.flow_fee
 
     @property
     def n_pairs(self) -> int:
@@ -276,14 +298,16 @@ class Formulation:
         out = []
         if not self.closed_money:
             out.append("absorb")
-            if self.coupled:
-                # rules tie pools together, so the absorb optimum may split its money between pools
-                # in many ways; "settle" picks one with a fixed generic objective (solver-independent)
-                # before the fair targets are drawn from it
-                out.append("settle")
-            out.append("share")
-        if self.has_cost:
-            out.append("cost")
+        for stage in self.goal_stages:
+            if stage != "share":
+                out.append(stage)
+            elif not self.closed_money:
+                if self.coupled:
+                    # rules tie pools together, so the optimum so far may split its money between
+                    # pools in many ways; "settle" picks one with a fixed generic objective
+                    # (solver-independent) before the fair targets are drawn from it
+                    out.append("settle")
+                out.append("share")
         if self.uses_pairs:
             out.append("count")
         if not self.closed_money or self.uses_pairs or self.uses_flows:
@@ -298,11 +322,29 @@ class Formulation:
         assert self.targets is not None
         return self.targets.copy()
 
+    def _priced(self, stage: str) -> bool:
+        """Whether ``stage`` must see which donor gives to which recipient: the priced stages and
+        every stage after the first of them."""
+        if stage in ("approval", "cost", "count", "canonical"):
+            return True
+        return self.priced_before_share and stage in ("settle", "share")
+
+    def in_amount_space(self, stage: str) -> bool:
+        """Whether ``stage`` has one amount column per group (no split around the fair targets):
+        the stages before the fair shares, which are drawn only after them."""
+        if stage in ("absorb", "settle"):
+            return True
+        return (
+            stage in ("approval", "cost")
+            and self.priced_before_share
+            and self.goal_stages.index(stage) < (self.goal_stages.index("share"))
+        )
+
     def pairs_in(self, stage: str) -> bool:
-        return self.uses_pairs and (self.uses_always or stage in ("cost", "count", "canonical"))
+        return self.uses_pairs and (self.uses_always or self._priced(stage))
 
     def flows_in(self, stage: str) -> bool:
-        return self.uses_flows and stage in ("cost", "canonical")
+        return self.uses_flows and self._priced(stage)
 
     def uses_in(self, stage: str, kept: Sequence[tuple[str, float]]) -> bool:
         """Whether the stage needs the binary "pair is used" columns."""
@@ -358,7 +400,7 @@ class Formulation:
         uses = self.uses_in(stage, kept) and not per_line
         s = float(self.scale)
         groups = np.arange(self.n_groups)
-        if stage in ("absorb", "settle"):
+        if self.in_amount_space(stage):
             lower = np.zeros(self.n_groups)
             # the explain program keeps each group's own bound: its duals must price the rules,
             # not the derived caps (which only restate them)
@@ -567,9 +609,12 @@ class Formulation:
         elif stage == "share":
             put("lo", -1.0)
             put("hi", 1.0)
+        elif stage == "approval":
+            put("pair", self.pair_tier * self.scale)
+            put("flow", self.flow_tier * self.scale)
         elif stage == "cost":
-            put("pair", self.pair_cost * self.scale)
-            put("flow", self.flow_cost * self.scale)
+            put("pair", self.pair_fee * self.scale)
+            put("flow", self.flow_fee * self.scale)
         elif stage == "count":
             put("use", 1.0)
         elif stage in ("canonical", "settle"):
@@ -685,7 +730,7 @@ class Formulation:
             at_lo = (d > tol) & (xs <= lo + near)
             at_up = (d < -tol) & (xs >= up - near)
             idx = program.index[name]
-            if name == "lo" and not program.has("hi") and program.stage in ("absorb", "settle"):
+            if name == "lo" and not program.has("hi") and self.in_amount_space(program.stage):
                 # amount space: held at nothing, or at everything it can move
                 out.amount_upper[idx[at_lo]] = 0
                 out.amount_lower[idx[at_up]] = self.g_cap[idx[at_up]]
@@ -701,6 +746,12 @@ class Formulation:
             for p in payload[np.abs(y) > tol].tolist():
                 out.equal.add((kind, int(p)))
         return out
+
+    def flow_group_amounts(self, flow_units: np.ndarray) -> np.ndarray:
+        """What each group gives or receives along whole-unit flows."""
+        return group_sums(self.flow_from, flow_units, self.n_groups) + group_sums(
+            self.flow_to, flow_units, self.n_groups
+        )
 
     def amount_face(self, line_amounts: np.ndarray) -> Face:
         """The face of a closed-form optimum: every group's amount is fixed."""

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Stage names, in lexicographic order of importance.
-STAGES: tuple[str, ...] = ("absorb", "settle", "share", "cost", "count", "canonical")
+STAGES: tuple[str, ...] = ("absorb", "approval", "settle", "share", "cost", "count", "canonical")
 
 #: Tolerance kept on an earlier stage's optimum (reference path): |optimum| * REL + ABS (LP units).
 STAGE_TOL_REL = 1e-12

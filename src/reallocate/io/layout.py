@@ -24,6 +24,7 @@ RULES: tuple[str, ...] = (
     "donors",
     "min_transfer",
     *_MOVE_COSTS,
+    "order",
     "max_loss",
     "max_gain",
     "max_transfers_per_line",
@@ -171,6 +172,13 @@ _HELP: dict[str, tuple[str, str]] = {
     "rules.move_costs": (
         "Cost per unit moved when a move changes the {attr}; empty: 0.",
         "Chi phí trên mỗi đơn vị khi điều chuyển làm thay đổi {attr}; để trống: 0.",
+    ),
+    "rules.order": (
+        "The order of the goals after absorbing the most, comma-separated, each once. Default: move_costs, "
+        "fair_shares, transfer_costs (a move needing a higher approval only when nothing lower can absorb the money).",
+        "Thứ tự các mục tiêu sau mục tiêu hấp thụ nhiều vốn nhất, cách nhau bằng dấu phẩy, mỗi mục một lần. Mặc định: "
+        "move_costs, fair_shares, transfer_costs (chỉ điều chuyển cần cấp phê duyệt cao hơn khi cấp thấp hơn không "
+        "hấp thụ được số vốn đó).",
     ),
     "rules.max_loss": (
         "Most any locality may lose, net: an amount (500) or a percent of its allocation (30%). Empty: no limit.",

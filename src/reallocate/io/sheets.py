@@ -10,6 +10,7 @@ from typing import Any
 
 from ..labels import amount_text, check_lang
 from ..plan import LINE_AMOUNT_COLUMNS, Plan, records
+from ..rules import GOAL_ORDER
 from ..scenario import LINE_KEYS, Limit, Scenario, Target
 from .cells import _plain, _sig_digits
 from .layout import (
@@ -221,10 +222,17 @@ def _scenario_sheets(scenario: Scenario | None, lang: str) -> list[_Sheet]:
             continue
         names.append(name)
         if rules is None:
-            default = {"pool_by": "program, fund", "recipients": "proportional", "donors": "proportional"}
+            default = {
+                "pool_by": "program, fund",
+                "recipients": "proportional",
+                "donors": "proportional",
+                "order": ", ".join(GOAL_ORDER),
+            }
             values.append(Decimal(0) if name == "min_transfer" else default.get(name))
         elif name == "pool_by":
             values.append(", ".join(rules.pool_by) or "none")
+        elif name == "order":
+            values.append(", ".join(rules.order))
         elif name in _MOVE_COSTS:
             values.append(rules.move_costs.get(name.split(".", 1)[1]))  # type: ignore[call-overload]
         elif name == "target_rate":

@@ -213,6 +213,9 @@ class _Builder:
                     text = _text(cell, name) or ""
                     parts = [p.strip().lower() for p in re.split(r"[,;]", text) if p.strip()]
                     rules["pool_by"] = [] if parts == ["none"] else parts
+                elif name == "order":
+                    text = _text(cell, name) or ""
+                    rules["order"] = [p.strip().lower() for p in re.split(r"[,;]", text) if p.strip()]
                 elif name in ("recipients", "donors"):
                     rules[name] = (_text(cell, name) or "").lower()
                 elif name == "min_transfer":
