@@ -323,9 +323,11 @@ def test_html_has_the_headline_figures_names_and_tables(plan: Plan, lang: str, h
     gain = s.absorbable_after - s.absorbable_before
     headline = (
         f"{percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} (+{amount_text(gain, lang)} "
-        f"{plan.scenario.unit}); "
+        f"{'million VND' if lang == 'en' else 'triệu đồng'}); "
     )
     assert headline in text
+    # the bundled unit is "million VND": a Vietnamese reader sees it as "triệu đồng", everywhere
+    assert ("million VND" in text) == (lang == "en")
     assert f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)}" in text
     assert ("57.9%" if lang == "en" else "57,9%") in text
     assert ("143,334" if lang == "en" else "143.334") in text
@@ -341,7 +343,7 @@ def test_html_has_the_headline_figures_names_and_tables(plan: Plan, lang: str, h
 
 def test_html_vietnamese_reasons_use_vietnamese_numbers(html_vi: str) -> None:
     assert "giữ lại một phần vốn dư" in html_vi
-    assert "chuyển đi 2.318 trong số vốn dư 5.600 (41%)" in html_vi
+    assert "đã chuyển đi 2.318 trong vốn dư 5.600 (41%)" in html_vi
     assert "of its surplus" not in html_vi
 
 
@@ -375,12 +377,18 @@ def test_html_of_an_infeasible_plan_shows_the_diagnosis(infeasible: Plan, lang: 
     target = infeasible.explain.diagnosis["targets"][0]
     missing = amount_text(target["missing"], lang)
     assert missing == ("904,161" if lang == "en" else "904.161")
-    assert f"{missing} {infeasible.scenario.unit}" in text
+    assert f"{missing} {'million VND' if lang == 'en' else 'triệu đồng'}" in text
     assert ("No plan: infeasible" if lang == "en" else "Không có phương án: không khả thi") in text
     assert ("Closest lines" if lang == "en" else "Các dòng vốn gần nhất") in text
     assert ("Nam Trà My (dtts / recurrent)" if lang == "en" else "Nam Trà My (dtts / sự nghiệp)") in text
-    for rule in infeasible.explain.diagnosis["conflict"]:
-        assert f"<li>{escape(rule)}</li>" in text
+    conflicts = infeasible.explain.diagnosis["conflict"]
+    assert "rules.target_rate: all lines must reach 100%" in conflicts
+    if lang == "en":
+        for rule in conflicts:
+            assert f"<li>{escape(rule)}</li>" in text
+    else:
+        assert "<li>rules.target_rate: mọi dòng vốn phải đạt 100%</li>" in text
+        assert "all lines" not in text and " in all " not in text
 
 
 def test_html_of_a_plan_without_transfers(no_transfers: Plan, tmp_path: Path) -> None:
@@ -390,4 +398,4 @@ def test_html_of_a_plan_without_transfers(no_transfers: Plan, tmp_path: Path) ->
     assert text.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in text
     parse(text)
     assert len(data_pngs(text)) == 3
-    assert "Không có điều chuyển: no pool has both surplus and room" in text
+    assert "Không có điều chuyển: không nhóm nào vừa có vốn dư vừa có dư địa" in text

@@ -415,6 +415,7 @@ def test_filled_template_reads(tmp_path: Path) -> None:
     expected = reallocate.Scenario.from_dict(
         {
             "name": "Quảng Nam 2024",
+            "unit": "triệu đồng",  # what the Vietnamese template fills in
             "precision": "0.5",
             "localities": [
                 {"id": "nam-tra-my", "name": "Nam Trà My", "weight": 0.52, "tags": {"mountainous": True}},
@@ -577,9 +578,12 @@ def test_infeasible_plan_is_writable(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(write_excel(plan, tmp_path / "none.xlsx", lang="vi"))
     rows = [(r[0].value, r[1].value) for r in wb["summary"].iter_rows(min_row=2)]
     assert (label("status", "vi"), label("infeasible", "vi")) in rows
-    assert (_label_en_vi("message"), plan.message) in rows
+    message = dict(rows)[_label_en_vi("message")]
+    assert message.startswith("không có phương án nào thỏa mãn các quy tắc; mục tiêu tất cả các dòng (100%) còn thiếu")
+    assert "904.161 triệu đồng" in message and "million VND" not in message
     diagnosis = [v for k, v in rows if k == "Chẩn đoán"]
-    assert diagnosis == [d["text"] for d in plan.explain.diagnosis["targets"]]
+    assert len(diagnosis) == len(plan.explain.diagnosis["targets"]) == 1
+    assert diagnosis[0].startswith("mục tiêu tất cả các dòng (100%) còn thiếu 904.161 triệu đồng")
     assert wb["lines"].max_row == 1 and wb["transfers"].max_row == 1
     summary = pd.read_csv(write_csv(plan, tmp_path / "none") / "summary.csv", dtype=str, encoding="utf-8-sig")
     assert summary.set_index("Key").loc["status", "Value"] == "infeasible"

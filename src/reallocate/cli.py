@@ -29,10 +29,37 @@ LANGS = ("en", "vi")
 SOLVERS = ("highs", "cbc")
 
 
+#: the language of the messages on standard error (``--lang``, read before the options are parsed,
+#: so that a usage error is in the reader's language too)
+_LANG = "en"
+
+
+def _tr(message: str) -> str:
+    if _LANG == "en":
+        return message
+    from .messages import translate
+
+    return translate(message, _LANG)
+
+
+def _say(message: str) -> None:
+    print(f"reallocate: {_tr(message)}", file=sys.stderr)
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    for k, arg in enumerate(argv):
+        if arg == "--lang" and k + 1 < len(argv) and argv[k + 1] in LANGS:
+            return argv[k + 1]
+        if arg.startswith("--lang=") and arg.split("=", 1)[1] in LANGS:
+            return arg.split("=", 1)[1]
+    return "en"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        word = "lỗi" if _LANG == "vi" else "error"
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {word}: {_tr(message)}\n")
 
 
 def _seconds(text: str) -> float:
@@ -110,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     output_options(d)
     v = sub.add_parser("validate", help="check a scenario file and list every problem")
     v.add_argument("file", metavar="FILE")
+    lang_option(v)
     sc = sub.add_parser("schema", help="print the JSON Schema of scenario files (or of what-if changes, or plans)")
     which = sc.add_mutually_exclusive_group()
     which.add_argument("--changes", action="store_true", help="the schema of what-if change lists instead")
@@ -144,7 +172,7 @@ def _json_error(args: argparse.Namespace, document: dict[str, Any]) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"reallocate: {message}", file=sys.stderr)
+    _say(message)
     return code
 
 
@@ -207,7 +235,7 @@ def _write_text(text: str, out: str | None, what: str) -> None:
 
         with atomic_file(out) as tmp:
             tmp.write_text(text, encoding="utf-8")
-        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+        _say(f"wrote {what} to {out}")
     else:
         sys.stdout.write(text)
 
@@ -221,14 +249,14 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = Fals
 
         if out:
             write_plan_json(plan, out, compact=compact, texts=texts)
-            print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+            _say(f"wrote {what} to {out}")
         else:
             write_plan_json_to(plan, sys.stdout, compact=compact, texts=texts)
     elif fmt == "parquet":
         from .io.parquet import write_plan_parquet
 
         written = write_plan_parquet(plan, out)  # type: ignore[arg-type]
-        print(f"reallocate: wrote {what} to {', '.join(str(w) for w in written)}", file=sys.stderr)
+        _say(f"wrote {what} to {', '.join(str(w) for w in written)}")
     elif fmt == "text":
         from .report import text_report
 
@@ -237,17 +265,17 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = Fals
         from .html import write_html
 
         write_html(plan, out, lang)  # type: ignore[arg-type]
-        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+        _say(f"wrote {what} to {out}")
     elif fmt == "excel":
         from .io import write_excel
 
         write_excel(plan, out, lang)  # type: ignore[arg-type]
-        print(f"reallocate: wrote {what} to {out}", file=sys.stderr)
+        _say(f"wrote {what} to {out}")
     else:
         from .io import write_csv
 
         write_csv(plan, out, lang)  # type: ignore[arg-type]
-        print(f"reallocate: wrote {what} to {out}/", file=sys.stderr)
+        _say(f"wrote {what} to {out}/")
 
 
 class _UsageError(Exception):
@@ -315,14 +343,14 @@ def _run(args: argparse.Namespace) -> int:
         from .report import describe_scenario
 
         scenario = _read(args.file)
-        print(f"{args.file}: {describe_scenario(scenario)}")
+        print(f"{args.file}: {describe_scenario(scenario, args.lang)}")
         return EXIT_PLAN
     if args.command == "template":
         from .io import write_template
 
         _check_outputs(args, [Path(args.file)], [])
         write_template(args.file, args.lang)
-        print(f"reallocate: wrote an empty template to {args.file}", file=sys.stderr)
+        _say(f"wrote an empty template to {args.file}")
         return EXIT_PLAN
     if args.command == "compare":
         return _compare(args)
@@ -349,9 +377,9 @@ def _run(args: argparse.Namespace) -> int:
         from .charts import save_all
 
         written = save_all(plan, args.charts, args.lang)
-        print(f"reallocate: wrote {len(written)} charts to {args.charts}/", file=sys.stderr)
+        _say(f"wrote {len(written)} charts to {args.charts}/")
     if not plan.found:
-        print(f"reallocate: no plan ({plan.status}): {plan.message}", file=sys.stderr)
+        _say(f"no plan ({plan.status}): {plan.message}")
     return int(args.exit_code)
 
 
@@ -360,6 +388,8 @@ EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _LANG
+    _LANG = _lang_of(sys.argv[1:] if argv is None else list(argv))
     args = _parser().parse_args(argv)
     try:
         code = _run(args)
@@ -368,12 +398,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         where = getattr(exc, "source", None) or getattr(args, "file", None)
         head = f"{where}: " if where else ""
-        lines = [f"{head}{exc.title}: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}"]
-        lines += [f"  {m}" for m in exc.messages]
-        _json_error(args, {**exc.to_dict(), "file": where})
-        return _fail("\n".join(lines), EXIT_BAD_INPUT)
+        n = len(exc.errors)
+        lines = [f"{head}{_tr(f'{exc.title}: {n} problem' + ('s' if n != 1 else ''))}"]
+        lines += [f"  {m}" for m in exc.messages_in(_LANG)]
+        _json_error(args, {**exc.to_dict(_LANG), "file": where})
+        print("reallocate: " + "\n".join(lines), file=sys.stderr)
+        return EXIT_BAD_INPUT
     except _UsageError as exc:
-        _json_error(args, {"status": "usage_error", "message": str(exc)})
+        _json_error(args, {"status": "usage_error", "message": _tr(str(exc))})
         return _fail(str(exc), EXIT_BAD_INPUT)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly, as command-line tools do, but the
@@ -384,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         where = exc.filename or getattr(args, "out", None) or getattr(args, "file", None) or "a file"
         message = f"cannot read or write {where}: {exc.strerror or exc}"
-        _json_error(args, {"status": "io_error", "message": message, "file": str(where)})
+        _json_error(args, {"status": "io_error", "message": _tr(message), "file": str(where)})
         return _fail(message, EXIT_BAD_INPUT)
     except ReallocateError as exc:
         return _fail(str(exc), EXIT_NO_PLAN)

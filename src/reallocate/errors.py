@@ -49,31 +49,41 @@ class ScenarioError(ReallocateError, ValueError):
     @property
     def messages(self) -> list[str]:
         """One human-readable line per problem."""
+        return self.messages_in("en")
+
+    def messages_in(self, lang: str) -> list[str]:
+        """One line per problem, in ``lang`` ("en" or "vi"): the path, the message, the value."""
+        from .messages import translate
+
+        got, chars = ("nhận được", "ký tự") if lang == "vi" else ("got", "characters")
         lines = []
         for err in self.errors:
             where = format_location(err.get("loc", ()))
-            text = f"{where}: {err.get('msg', 'invalid')}"
+            text = f"{where}: {translate(str(err.get('msg', 'invalid')), lang)}"
             value = err.get("input")
             if value is not None and not isinstance(value, (dict, list, tuple)):
                 shown = str(value) if isinstance(value, Decimal) else repr(value)
                 if len(shown) > _SHOWN:  # a 100 KB name or a 300-digit number: its start says enough
-                    shown = f"{shown[: _SHOWN - 20]}... ({len(shown):,} characters)"
-                text += f" (got {shown})"
+                    shown = f"{shown[: _SHOWN - 20]}... ({len(shown):,} {chars})"
+                text += f" ({got} {shown})"
             lines.append(text)
         return lines
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The refusal as a JSON-ready document: ``status`` "invalid", the ``title``, and every
-        problem with its ``path`` (``lines[3].capacity``), ``loc``, ``message``, ``type`` and the
-        refused ``value`` (exact decimals as text; values JSON cannot hold as their ``repr``)."""
+        problem with its ``path`` (``lines[3].capacity``), ``loc``, ``message`` (in ``lang``),
+        ``type`` and the refused ``value`` (exact decimals as text; values JSON cannot hold as
+        their ``repr``)."""
+        from .messages import translate
+
         return {
             "status": "invalid",
-            "title": self.title,
+            "title": translate(self.title, lang),
             "problems": [
                 {
                     "path": format_location(err.get("loc", ())),
                     "loc": [p if isinstance(p, int) else str(p) for p in err.get("loc", ())],
-                    "message": str(err.get("msg", "invalid")),
+                    "message": translate(str(err.get("msg", "invalid")), lang),
                     "type": str(err.get("type", "")),
                     "value": _json_value(err.get("input")),
                 }

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .charts import KINDS, plot, png_bytes, pool_names
 from .explain import REASONS
-from .labels import REASONS_VI, amount_text, check_lang, label, percent_text, phrase
+from .labels import REASONS_VI, amount_text, check_lang, label, percent_text, phrase, unit_text
+from .messages import translate
 from .plan import records
 from .scenario import LINE_KEYS
 
@@ -87,19 +88,8 @@ def _cap(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ pieces
 def headline(plan: Plan, lang: str = "en") -> str:
-    """The headline in ``lang``: ``expected disbursement 57.9% → 63.7% (+143,334 million VND);
-    lapse 1,047,495 → 904,161 million VND`` (``57,9%`` and ``143.334`` in Vietnamese)."""
-    check_lang(lang)
-    s = plan.summary
-    if s is None:
-        return f"{_t('no_plan', lang)}: {label(plan.status, lang)}"
-    unit = plan.scenario.unit
-    gain = s.absorbable_after - s.absorbable_before
-    return (
-        f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
-        f"(+{amount_text(gain, lang)} {unit}); {_t('headline_lapse', lang)} {amount_text(s.lapse_before, lang)} → "
-        f"{amount_text(s.lapse_after, lang)} {unit}"
-    )
+    """The headline in ``lang``: ``plan.headline_in(lang)`` (one wording everywhere)."""
+    return plan.headline_in(lang)
 
 
 def _gap_text(plan: Plan, lang: str) -> str:
@@ -114,7 +104,7 @@ def _gap_text(plan: Plan, lang: str) -> str:
     loc = gap["largest_locality"]
     return _t("gap", lang).format(
         amount=amount_text(gap["amount"], lang),
-        unit=plan.scenario.unit,
+        unit=unit_text(plan.scenario.unit, lang),
         share=percent_text(gap["share"], lang),
         no_room=amount_text(gap["no_room"], lang),
         blocked=amount_text(gap["blocked"], lang),
@@ -162,49 +152,6 @@ def _reason(code: str, lang: str) -> str:
     return REASONS.get(code, code)
 
 
-def _why_vi(code: str, rec: dict[str, Decimal], floor: Decimal) -> str:
-    """The sentence of a line's reason in Vietnamese, from its amounts (the English one is
-    :mod:`reallocate.explain`'s)."""
-
-    def a(value: Decimal) -> str:
-        return amount_text(value, "vi")
-
-    def share(part: Decimal, whole: Decimal) -> str:
-        return percent_text(float(part / whole) if whole else None, "vi", digits=0)
-
-    surplus, room, change = rec["surplus"], rec["room"], rec["change"]
-    given, received = max(-change, Decimal(0)), max(change, Decimal(0))
-    capacity, allocated = rec["capacity"], rec["allocated"]
-    if code == "gave_all_surplus":
-        text = f"chuyển đi toàn bộ vốn dư {a(surplus)}"
-        if floor > capacity:
-            text += f"; giữ mức tối thiểu {a(floor)}, cao hơn khả năng giải ngân {a(capacity)}"
-        return text
-    if code == "kept_surplus":
-        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)} ({share(given, surplus)}): nhóm đã hết dư địa"
-    if code == "received_all_room":
-        return f"nhận đủ dư địa {a(room)}"
-    if code == "received_share":
-        return f"nhận {a(received)} trong số dư địa {a(room)} ({share(received, room)}): nhóm đã hết vốn dư"
-    if code == "no_room_in_pool":
-        return f"có vốn dư {a(surplus)} nhưng không dòng nào trong nhóm còn dư địa"
-    if code == "no_surplus_in_pool":
-        return f"có thể giải ngân thêm {a(room)} nhưng không dòng nào trong nhóm có vốn dư"
-    if code == "held_by_floor":
-        return f"phải giữ mức tối thiểu {a(floor)} (hợp đồng đã ký) nhưng chỉ giải ngân được {a(capacity)}"
-    if code == "held_by_ceiling":
-        return f"đã ở mức tối đa {a(allocated)}: còn có thể giải ngân thêm {a(capacity - allocated)}"
-    if code == "receive_only":
-        return f"có vốn dư {a(surplus)} nhưng chỉ được nhận (receive_only): số vốn này có nguy cơ bị hủy"
-    if code == "give_only":
-        return f"có thể giải ngân thêm {a(room)} nhưng chỉ được chuyển đi (give_only)"
-    if code.startswith("held_by_") and surplus > 0:
-        return f"chuyển đi {a(given)} trong số vốn dư {a(surplus)}: {REASONS_VI.get(code, code)}"
-    if code.startswith("held_by_") and room > 0:
-        return f"nhận {a(received)} trong số dư địa {a(room)}: {REASONS_VI.get(code, code)}"
-    return REASONS_VI.get(code, code)
-
-
 def _line_name(scenario: Scenario, i: int, lang: str) -> str:
     """``Nam Trà My (dtts / recurrent)`` with the fund in ``lang``."""
     key = scenario.table.keys[i]
@@ -226,7 +173,7 @@ def _summary(plan: Plan, lang: str) -> str:
     sc = plan.scenario
 
     def a(value: Decimal | int, unit: bool = True) -> str:
-        return amount_text(value, lang) + (f" {sc.unit}" if unit else "")
+        return amount_text(value, lang) + (f" {unit_text(sc.unit, lang)}" if unit else "")
 
     rows = [
         [label("allocated", lang), a(s.allocated)],
@@ -269,10 +216,10 @@ def _charts(plan: Plan, lang: str) -> str:
 def _transfers(plan: Plan, lang: str) -> str:
     sc = plan.scenario
     names = sc.locality_labels()
-    head = f"<h2>{_e(label('transfers', lang))} ({_e(sc.unit)})</h2>"
+    head = f"<h2>{_e(label('transfers', lang))} ({_e(unit_text(sc.unit, lang))})</h2>"
     recs = records(plan.transfers)
     if not recs:
-        return head + f"\n<p>{_e(_t('no_transfers', lang).format(message=plan.message))}</p>"
+        return head + f"\n<p>{_e(_t('no_transfers', lang).format(message=translate(plan.message, lang)))}</p>"
     has_cost = bool(sc.transfer_costs) or any(c > 0 for c in sc.rules.move_costs.values())
     rows = []
     for rec in recs:
@@ -309,7 +256,6 @@ def _lines(plan: Plan, lang: str) -> str:
     e = plan.explain
     reasons = e.lines["reason"].tolist() if e is not None and not e.lines.empty else None
     texts = e.lines["text"].tolist() if e is not None and not e.lines.empty else None
-    floors = [sc.to_amount(int(u)) for u in sc.table.floor.tolist()]
     rows = []
     for i, rec in enumerate(records(plan.lines)):
         change = rec["change"]
@@ -324,7 +270,7 @@ def _lines(plan: Plan, lang: str) -> str:
         ]
         if reasons is not None and texts is not None:
             code = str(reasons[i])
-            why = _why_vi(code, rec, floors[i]) if lang == "vi" else str(texts[i])
+            why = translate(str(texts[i]), lang)
             row += [_reason(code, lang), why]
         rows.append(row)
     header = [
@@ -346,7 +292,7 @@ def _lines(plan: Plan, lang: str) -> str:
     if reasons is not None:
         header += [label("reason", lang), label("text", lang)]
         classes = {11: "why"}
-    return f"<h2>{_e(label('lines', lang))} ({_e(sc.unit)})</h2>\n" + _table(
+    return f"<h2>{_e(label('lines', lang))} ({_e(unit_text(sc.unit, lang))})</h2>\n" + _table(
         header, rows, set(range(4, 10)), lang=lang, classes=classes
     )
 
@@ -354,7 +300,7 @@ def _lines(plan: Plan, lang: str) -> str:
 def _lapse(plan: Plan, lang: str) -> str:
     sc = plan.scenario
     pools = pool_names(sc, lang)
-    out = [f"<h2>{_e(label('lapse_by_pool', lang))} ({_e(sc.unit)})</h2>"]
+    out = [f"<h2>{_e(label('lapse_by_pool', lang))} ({_e(unit_text(sc.unit, lang))})</h2>"]
     # per pool: allocated, surplus, room, moved, lapse before and after (from the lines)
     attrs = sc.rules.pool_by
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -394,7 +340,7 @@ def _lapse(plan: Plan, lang: str) -> str:
             a(r["lapse"], lang),
             a(r["no_room"], lang),
             a(r["blocked"], lang),
-            r["blocked_by"],
+            translate(r["blocked_by"], lang),
         ]
         for r in records(lapse)
     ]
@@ -412,7 +358,7 @@ def _diagnosis(plan: Plan, lang: str) -> str:
     if e is None or not e.diagnosis:
         return ""
     sc = plan.scenario
-    unit = sc.unit
+    unit = unit_text(sc.unit, lang)
     a = amount_text
     pools = pool_names(sc, lang)
     out = [f"<h2>{_e(_t('diagnosis', lang))}</h2>"]
@@ -448,7 +394,7 @@ def _diagnosis(plan: Plan, lang: str) -> str:
     conflict = e.diagnosis.get("conflict") or []
     if conflict:
         out.append(f"<h3>{_e(_t('conflict', lang))}</h3>\n<ul>")
-        out += [f"<li>{_e(c)}</li>" for c in conflict]
+        out += [f"<li>{_e(translate(c, lang))}</li>" for c in conflict]
         out.append("</ul>")
     return "\n".join(out)
 
@@ -457,7 +403,7 @@ def _notes(plan: Plan, lang: str) -> str:
     e = plan.explain
     if e is None or not e.notes:
         return ""
-    items = "".join(f"<li>{_e(n)}</li>" for n in e.notes)
+    items = "".join(f"<li>{_e(translate(n, lang))}</li>" for n in e.notes)
     return f'<h2>{_e(_t("notes", lang))}</h2>\n<ul class="note">{items}</ul>'
 
 
@@ -482,11 +428,11 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
         "</head>",
         "<body>",
         f"<h1>{_e(sc.name)}</h1>",
-        f'<p class="sub">{_e(_t("report", lang))} · {_e(label("unit", lang))}: {_e(sc.unit)} · '
+        f'<p class="sub">{_e(_t("report", lang))} · {_e(label("unit", lang))}: {_e(unit_text(sc.unit, lang))} · '
         f"{_e(_t('solver', lang))}: {_e(plan.solver)}</p>",
         f'<p class="headline">{_e(_cap(headline(plan, lang)))}</p>',
         f'<p class="status">{_e(label("status", lang))}: <span class="badge{badge}">'
-        f"{_e(label(plan.status, lang))}</span> — {_e(plan.message)}</p>",
+        f"{_e(label(plan.status, lang))}</span> — {_e(translate(plan.message, lang))}</p>",
     ]
     gap = _gap_text(plan, lang)
     if gap:

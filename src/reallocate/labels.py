@@ -9,7 +9,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["LANGS", "REASONS_VI", "Lang", "amount_text", "check_lang", "label", "percent_text", "phrase"]
+__all__ = [
+    "LANGS",
+    "REASONS_VI",
+    "REASON_TEXTS",
+    "UNITS_VI",
+    "Lang",
+    "amount_text",
+    "check_lang",
+    "label",
+    "percent_text",
+    "phrase",
+    "reason_text",
+    "unit_text",
+]
 
 Lang = Literal["en", "vi"]
 LANGS: tuple[str, ...] = ("en", "vi")
@@ -223,7 +236,17 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
             "Money that still lapses ({unit}; largest {top})",
             "Vốn còn nguy cơ hủy ({unit}; {top} nhóm lớn nhất)",
         ),
-        "lapse": ("lapse", "vốn hủy"),
+        "note": ("note: {note}", "ghi chú: {note}"),
+        "closest": (
+            "  - {line}: +{add} capacity (lapses {lapse} of capacity {capacity})",
+            "  - {line}: cần thêm {add} khả năng giải ngân (còn {lapse} có nguy cơ hủy, khả năng giải ngân {capacity})",
+        ),
+        "valid": (
+            "valid scenario {name}: {lines} lines, {localities} localities, {pools} pools (pool_by: {pool_by}); "
+            "surplus {surplus} {unit}, room {room} {unit}",
+            "kịch bản hợp lệ {name}: {lines} dòng vốn, {localities} địa phương, {pools} nhóm (pool_by: {pool_by}); "
+            "vốn dư {surplus} {unit}, dư địa {room} {unit}",
+        ),
         "no_plan": ("no plan", "không có phương án"),
         "gap": (
             "gap to 100%: {amount} {unit} ({share} of allocation) still lapses",
@@ -235,26 +258,89 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-#: The reasons of ``reallocate.explain.REASONS`` in Vietnamese.
-REASONS_VI: dict[str, str] = {
-    "received_all_room": "nhận đủ dư địa",
-    "received_share": "nhận một phần dư địa: nhóm đã hết vốn dư",
-    "gave_all_surplus": "chuyển đi toàn bộ vốn dư",
-    "kept_surplus": "giữ lại một phần vốn dư: nhóm đã hết dư địa",
-    "no_room_in_pool": "có vốn dư nhưng trong nhóm không còn dư địa",
-    "no_surplus_in_pool": "có dư địa nhưng trong nhóm không có vốn dư",
-    "held_by_locality_limit": "bị giới hạn của địa phương (max_loss / max_gain) giữ lại",
-    "held_by_min_transfer": "bị mức điều chuyển tối thiểu (min_transfer) giữ lại",
-    "held_by_max_transfers": "bị số lần điều chuyển tối đa (max_transfers_per_line) giữ lại",
-    "held_by_rules": "bị các quy tắc của nhóm giữ lại",
-    "held_by_flags": "bị các dòng được đánh dấu (frozen, give_only, receive_only) giữ lại",
-    "held_by_floor": "phải giữ mức tối thiểu (hợp đồng đã ký) cao hơn khả năng giải ngân",
-    "held_by_ceiling": "đã chạm mức tối đa: còn có thể giải ngân thêm",
-    "frozen": "bị khóa: không chuyển đi, không nhận",
-    "give_only": "chỉ được chuyển đi: có dư địa nhưng không nhận",
-    "receive_only": "chỉ được nhận: có vốn dư nhưng không chuyển đi",
-    "balanced": "giữ đúng mức có thể giải ngân",
+#: Every reason code a line can get: what it means, in English and Vietnamese.
+REASON_TEXTS: dict[str, tuple[str, str]] = {
+    "received_all_room": ("received its whole room", "nhận đủ dư địa"),
+    "received_share": (
+        "received a share of its room: its pool ran out of surplus",
+        "nhận một phần dư địa: nhóm đã hết vốn dư",
+    ),
+    "gave_all_surplus": ("gave all its surplus", "chuyển đi toàn bộ vốn dư"),
+    "kept_surplus": (
+        "kept part of its surplus: its pool ran out of room",
+        "giữ lại một phần vốn dư: nhóm đã hết dư địa",
+    ),
+    "no_room_in_pool": ("has surplus, but no line of its pool has room", "có vốn dư nhưng trong nhóm không còn dư địa"),
+    "no_surplus_in_pool": (
+        "has room, but no line of its pool has surplus",
+        "có dư địa nhưng trong nhóm không có vốn dư",
+    ),
+    "held_by_approval": (
+        "held back by the approval tiers: a move needing a higher approval is made only when no lower one can "
+        "absorb the money",
+        "bị thứ bậc phê duyệt giữ lại: điều chuyển cần cấp phê duyệt cao hơn chỉ thực hiện khi cấp thấp hơn không "
+        "hấp thụ được số vốn đó",
+    ),
+    "held_by_locality_limit": (
+        "held back by its locality's max_loss / max_gain",
+        "bị giới hạn của địa phương (max_loss / max_gain) giữ lại",
+    ),
+    "held_by_min_transfer": ("held back by min_transfer", "bị mức điều chuyển tối thiểu (min_transfer) giữ lại"),
+    "held_by_max_transfers": (
+        "held back by max_transfers_per_line",
+        "bị số lần điều chuyển tối đa (max_transfers_per_line) giữ lại",
+    ),
+    "held_by_rules": (
+        "held back by the rules of its pool (limits or priorities elsewhere)",
+        "bị các quy tắc của nhóm giữ lại (giới hạn hoặc ưu tiên ở nơi khác)",
+    ),
+    "held_by_flags": (
+        "held back by flags: the rest of its pool's room (surplus) is on frozen or give_only (receive_only) lines",
+        "bị các dòng được đánh dấu giữ lại: phần dư địa (vốn dư) còn lại của nhóm nằm ở các dòng frozen hoặc "
+        "give_only (receive_only)",
+    ),
+    "held_by_floor": (
+        "must keep its floor (signed contracts) above what it can disburse",
+        "phải giữ mức tối thiểu (hợp đồng đã ký) cao hơn khả năng giải ngân",
+    ),
+    "held_by_ceiling": ("at its ceiling: it could disburse more", "đã chạm mức tối đa: còn có thể giải ngân thêm"),
+    "frozen": ("frozen: neither gives nor receives", "bị khóa: không chuyển đi, không nhận"),
+    "give_only": ("give_only: has room but never receives", "chỉ được chuyển đi: có dư địa nhưng không nhận"),
+    "receive_only": ("receive_only: has surplus but never gives", "chỉ được nhận: có vốn dư nhưng không chuyển đi"),
+    "balanced": (
+        "holds what it can disburse: nothing to give or receive",
+        "giữ đúng mức có thể giải ngân: không cho, không nhận",
+    ),
 }
+
+#: The reasons in Vietnamese (``REASON_TEXTS``' second column).
+REASONS_VI: dict[str, str] = {code: pair[1] for code, pair in REASON_TEXTS.items()}
+
+
+def reason_text(code: str, lang: str = "en") -> str:
+    """What reason ``code`` means, in ``lang``; an unknown code is shown as itself."""
+    pair = REASON_TEXTS.get(code)
+    if pair is None:
+        return code
+    return pair[1] if check_lang(lang) == "vi" else pair[0]
+
+
+#: Units written in English, as a Vietnamese reader writes them (any other unit is shown as given).
+UNITS_VI: dict[str, str] = {
+    "VND": "đồng",
+    "dong": "đồng",
+    "thousand VND": "nghìn đồng",
+    "million VND": "triệu đồng",
+    "billion VND": "tỷ đồng",
+}
+
+
+def unit_text(unit: str, lang: str = "en") -> str:
+    """The scenario's unit as a reader of ``lang`` writes it: "million VND" is "triệu đồng" in
+    Vietnamese; a unit the catalogue does not know is shown as the scenario gives it."""
+    if check_lang(lang) == "vi":
+        return UNITS_VI.get(unit.strip(), unit)
+    return unit
 
 
 def phrase(area: str, key: str, lang: str = "en", **values: object) -> str:

@@ -189,17 +189,18 @@ class Plan:
 
     def headline_in(self, lang: str) -> str:
         """The headline in ``lang`` ("en" or "vi": ``57,9%`` and ``143.334`` in Vietnamese)."""
-        from .labels import amount_text, check_lang, label, percent_text, phrase
+        from .labels import amount_text, check_lang, label, percent_text, phrase, unit_text
+        from .messages import translate
 
         check_lang(lang)
         s = self.summary
         if s is None:
-            return f"{phrase('report', 'no_plan', lang)}: {label(self.status, lang)} — {self.message}"
-        unit = self.scenario.unit
+            return f"{phrase('report', 'no_plan', lang)}: {label(self.status, lang)} — {translate(self.message, lang)}"
+        unit = unit_text(self.scenario.unit, lang)
         gain = s.absorbable_after - s.absorbable_before
         return (
             f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
-            f"(+{amount_text(gain, lang)} {unit}); {phrase('report', 'lapse', lang)} "
+            f"(+{amount_text(gain, lang)} {unit}); {label('lapse', lang).lower()} "
             f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}"
         )
 

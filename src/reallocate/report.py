@@ -6,7 +6,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from .labels import amount_text as _amount_text
-from .labels import check_lang, label, percent_text, phrase
+from .labels import check_lang, label, phrase, reason_text, unit_text
+from .messages import translate
 from .plan import Plan, records
 from .scenario import LINE_KEYS, Scenario
 
@@ -82,29 +83,20 @@ def text_report(plan: Plan, lang: str = "en") -> str:
         out.append(f"{_title('no_plan', lang)}: {label(plan.status, lang)}")
         out += _diagnosis_text(plan, lang)
         if not _diagnosis_text(plan, lang):
-            out.append(plan.message)
+            out.append(translate(plan.message, lang))
         return "\n".join(out) + "\n"
     s = plan.summary
+    unit = unit_text(sc.unit, lang)
     out.append(headline(plan, lang))
     if plan.explain is not None and plan.explain.gap.get("text"):
         gap = plan.explain.gap
-        out.append(
-            gap["text"]
-            if lang == "en"
-            else _title(
-                "gap",
-                lang,
-                amount=amount_text(gap["amount"], lang),
-                unit=sc.unit,
-                share=percent_text(gap["share"], lang),
-            )
-        )
+        out.append(translate(gap["text"], lang))
     cost = _title("cost", lang, cost=amount_text(s.transfer_cost, lang)) if s.transfer_cost else ""
-    out.append(_title("moved", lang, moved=amount_text(s.moved, lang), unit=sc.unit, count=s.transfer_count) + cost)
+    out.append(_title("moved", lang, moved=amount_text(s.moved, lang), unit=unit, count=s.transfer_count) + cost)
     if plan.status != "optimal":
-        out.append(f"note: {plan.message}")
+        out.append(_title("note", lang, note=translate(plan.message, lang)))
     by = ", ".join(label(a, lang).lower() for a in sc.rules.pool_by) or "-"
-    out += ["", _title("pools", lang, unit=sc.unit, by=by)]
+    out += ["", _title("pools", lang, unit=unit, by=by)]
     out += _table(
         [label(k, lang) for k in ("pool", "allocated", "surplus", "room", "moved", "lapse_before", "lapse_after")],
         pool_table(plan, lang),
@@ -125,7 +117,7 @@ def text_report(plan: Plan, lang: str = "en") -> str:
         if show_approval:
             row.append(label(str(rec["approval"]), lang))
         rows.append(row)
-    out += ["", _title("transfers", lang, unit=sc.unit)]
+    out += ["", _title("transfers", lang, unit=unit)]
     keys = ["pool", "from", "to", "amount"] + (["cost"] if has_cost else []) + (["approval"] if show_approval else [])
     header = [label(k, lang) for k in keys]
     if rows:
@@ -145,7 +137,7 @@ def _explain_text(plan: Plan, lang: str = "en", top: int = 10) -> list[str]:
     labels = sc.locality_labels()
     out = ["", _title("why", lang)]
     counts = e.lines["reason"].value_counts()
-    out += [f"  {n:>5}  {str(code).replace('_', ' ')}" for code, n in counts.items()]
+    out += [f"  {n:>5}  {reason_text(str(code), lang)}" for code, n in counts.items()]
     ranked = e.ranked.head(top)
     if not ranked.empty:
         out += ["", _title("saves", lang, top=top)]
@@ -162,7 +154,7 @@ def _explain_text(plan: Plan, lang: str = "en", top: int = 10) -> list[str]:
         out += _table(head, rows, right={2, 3})
     lapse = e.lapse.head(top)
     if not lapse.empty:
-        out += ["", _title("lapses", lang, unit=sc.unit, top=top)]
+        out += ["", _title("lapses", lang, unit=unit_text(sc.unit, lang), top=top)]
         rows = [
             [
                 r["pool"],
@@ -170,14 +162,14 @@ def _explain_text(plan: Plan, lang: str = "en", top: int = 10) -> list[str]:
                 amount_text(r["lapse"], lang),
                 amount_text(r["no_room"], lang),
                 amount_text(r["blocked"], lang),
-                r["blocked_by"],
+                translate(r["blocked_by"], lang),
             ]
             for r in records(lapse)
         ]
         head = [label(k, lang) for k in ("pool", "locality", "lapse", "no_room", "blocked", "blocked_by")]
         out += _table(head, rows, right={2, 3, 4})
     if e.notes:
-        out += ["", *("note: " + n for n in e.notes)]
+        out += ["", *(_title("note", lang, note=translate(n, lang)) for n in e.notes)]
     return out
 
 
@@ -187,28 +179,40 @@ def _diagnosis_text(plan: Plan, lang: str = "en") -> list[str]:
         return []
     out = []
     for d in e.diagnosis.get("targets", []):
-        out.append(d["text"])
+        out.append(translate(d["text"], lang))
         for line in d["closest_lines"]:
             out.append(
-                f"  - {line['label']}: +{amount_text(line['add_capacity'], lang)} capacity "
-                f"(lapses {amount_text(line['lapse_left'], lang)} of capacity {amount_text(line['capacity'], lang)})"
+                _title(
+                    "closest",
+                    lang,
+                    line=line["label"],
+                    add=amount_text(line["add_capacity"], lang),
+                    lapse=amount_text(line["lapse_left"], lang),
+                    capacity=amount_text(line["capacity"], lang),
+                )
             )
     conflict = e.diagnosis.get("conflict") or []
     if conflict:
-        out += ["", "The smallest set of rules that conflict:"]
-        out += [f"  - {c}" for c in conflict]
+        out += ["", phrase("html", "conflict", lang) + ":"]
+        out += [f"  - {translate(c, lang)}" for c in conflict]
     return out
 
 
-def describe_scenario(scenario: Scenario) -> str:
+def describe_scenario(scenario: Scenario, lang: str = "en") -> str:
     """One paragraph about a valid scenario (for ``reallocate validate``)."""
     t = scenario.table
-    unit = scenario.unit
+    unit = unit_text(scenario.unit, lang)
     surplus = scenario.to_amount(int(t.surplus.sum(dtype=object)))
     room = scenario.to_amount(int(t.room.sum(dtype=object)))
-    n_loc = len(t.locality_ids)
-    return (
-        f"valid scenario {scenario.name!r}: {t.size} lines, {n_loc} localities, {len(t.pool_keys)} pools "
-        f"(pool_by: {', '.join(scenario.rules.pool_by) or 'none'}); "
-        f"surplus {amount_text(surplus)} {unit}, room {amount_text(room)} {unit}"
+    return _title(
+        "valid",
+        lang,
+        name=repr(scenario.name),
+        lines=amount_text(t.size, lang),
+        localities=amount_text(len(t.locality_ids), lang),
+        pools=amount_text(len(t.pool_keys), lang),
+        pool_by=", ".join(scenario.rules.pool_by) or "none",
+        surplus=amount_text(surplus, lang),
+        room=amount_text(room, lang),
+        unit=unit,
     )

@@ -99,7 +99,8 @@ def _lapse(f: _Facts) -> tuple[Table, dict[str, Any]]:
                 if name == "max_loss":
                     out.append(f"max_loss of {t.locality_ids[loc]}")
                 elif name == "max_gain":
-                    out.append("max_gain of " + ", ".join(gain_names.get(p, [])))
+                    names = gain_names.get(p, [])
+                    out.append("max_gain of " + " and ".join(names) if names else "max_gain")
                 else:
                     out.append(name)
         return ", ".join(out)

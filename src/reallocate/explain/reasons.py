@@ -47,6 +47,34 @@ def _held_reason(f: _Facts, limit: str) -> tuple[np.ndarray, np.ndarray]:
     return code, why
 
 
+def _approval_reason(
+    f: _Facts, code: np.ndarray, donor: np.ndarray, recipient: np.ndarray, why_give: np.ndarray, why_take: np.ndarray
+) -> None:
+    """Lines left below a pro-rata share of their pool because the approval tiers come first
+    (``rules.order``): in a wide pool, money crosses a costed attribute (say the program) only
+    when nothing needing a lower approval can absorb it, so some lines give or receive less."""
+    rules = f.scenario.rules
+    attrs = [a for a, c in rules.move_costs.items() if c > 0]
+    if not attrs or rules.order.index("move_costs") > rules.order.index("fair_shares"):
+        return
+    t = f.t
+    p = t.pool
+    # below its pro-rata share by more than a unit's rounding (floats: a label, and 10^15 x 10^15
+    # would overflow whole numbers)
+    moved = f.moved[p].astype(np.float64)
+    fair_give = moved * t.surplus / np.maximum(f.S[p], 1)
+    fair_take = moved * t.room / np.maximum(f.R[p], 1)
+    short_give = donor & (code == "kept_surplus") & (f.given < fair_give - 1)
+    short_take = recipient & (code == "received_share") & (f.received < fair_take - 1)
+    why = (
+        f"a move across {' and '.join(attrs)} needs a higher approval: it is made only when no move needing a "
+        "lower one can absorb the money (rules.order)"
+    )
+    code[short_give | short_take] = "held_by_approval"
+    why_give[short_give] = why
+    why_take[short_take] = why
+
+
 def _reasons(f: _Facts) -> tuple[np.ndarray, Callable[[], list[str]]]:
     """A reason code for every line, and a function that writes every line's sentence."""
     t = f.t
@@ -71,6 +99,7 @@ def _reasons(f: _Facts) -> tuple[np.ndarray, Callable[[], list[str]]]:
     code[recipient & (f.S[p] == 0)] = "no_surplus_in_pool"
     code[recipient & (received == room)] = "received_all_room"
     code[recipient & t.give_only] = "give_only"
+    _approval_reason(f, code, donor, recipient, why_give, why_take)
     # where the pool's missing room (surplus) exists but sits on flagged lines, a flag holds it back
     flagged_room = f.raw_R > f.R
     flagged_surplus = f.raw_S > f.S

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..labels import REASON_TEXTS
 from ..lines import Lines, decimals
 from ..scenario import LINE_KEYS
 
@@ -19,26 +20,7 @@ if TYPE_CHECKING:
 
 #: Every reason code a line can get, with what it means.
 
-REASONS = {
-    "received_all_room": "received its whole room",
-    "received_share": "received a share of its room: its pool ran out of surplus",
-    "gave_all_surplus": "gave all its surplus",
-    "kept_surplus": "kept part of its surplus: its pool ran out of room",
-    "no_room_in_pool": "has surplus, but no line of its pool has room",
-    "no_surplus_in_pool": "has room, but no line of its pool has surplus",
-    "held_by_locality_limit": "held back by its locality's max_loss / max_gain",
-    "held_by_min_transfer": "held back by min_transfer",
-    "held_by_max_transfers": "held back by max_transfers_per_line",
-    "held_by_rules": "held back by the rules of its pool (limits or priorities elsewhere)",
-    "held_by_flags": "held back by flags: the rest of its pool's room (surplus) is on frozen or give_only "
-    "(receive_only) lines",
-    "held_by_floor": "must keep its floor (signed contracts) above what it can disburse",
-    "held_by_ceiling": "at its ceiling: it could disburse more",
-    "frozen": "frozen: neither gives nor receives",
-    "give_only": "give_only: has room but never receives",
-    "receive_only": "receive_only: has surplus but never gives",
-    "balanced": "holds what it can disburse: nothing to give or receive",
-}
+REASONS = {code: pair[0] for code, pair in REASON_TEXTS.items()}
 
 
 class Table:

@@ -41,12 +41,13 @@ class ScenarioFileError(ScenarioError):
         self.source = source
         super().__init__(errors, title="invalid scenario")
 
-    @property
-    def messages(self) -> list[str]:
+    def messages_in(self, lang: str) -> list[str]:
+        from ..messages import translate
+
         out = []
         for err in self.errors:
             where = err.get("cell") or format_location(err.get("loc", ()))
-            out.append(f"{where}: {err.get('msg', 'invalid')}")
+            out.append(f"{where}: {translate(str(err.get('msg', 'invalid')), lang)}")
         return out
 
 

@@ -211,7 +211,7 @@ _HELP: dict[str, tuple[str, str]] = {
         "Scenario name shown in reports. Empty: the file name.",
         "Tên kịch bản trong báo cáo. Để trống: tên tệp.",
     ),
-    "scenario.unit": ("Unit of every amount. Default: million VND.", "Đơn vị của mọi số tiền. Mặc định: million VND."),
+    "scenario.unit": ("Unit of every amount. Default: million VND.", "Đơn vị của mọi số tiền. Mặc định: triệu đồng."),
     "scenario.precision": (
         "Smallest amount: every amount must be a multiple of it. Default: 1.",
         "Số tiền nhỏ nhất: mọi số tiền phải là bội số của nó. Mặc định: 1.",

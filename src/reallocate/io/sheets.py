@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..labels import amount_text, check_lang
+from ..labels import amount_text, check_lang, phrase, reason_text, unit_text
+from ..messages import translate
 from ..plan import LINE_AMOUNT_COLUMNS, Plan, records
 from ..rules import GOAL_ORDER
 from ..scenario import LINE_KEYS, Limit, Scenario, Target
@@ -258,7 +259,7 @@ def _scenario_sheets(scenario: Scenario | None, lang: str) -> list[_Sheet]:
     )
     settings = [
         scenario.name if scenario is not None else None,
-        scenario.unit if scenario is not None else "million VND",
+        scenario.unit if scenario is not None else unit_text("million VND", lang),
         scenario.precision if scenario is not None else Decimal(1),
     ]
     sheets.append(
@@ -296,8 +297,8 @@ def _scenario_sheets(scenario: Scenario | None, lang: str) -> list[_Sheet]:
     return sheets
 
 
-def _pool_label(key: Sequence[str]) -> str:
-    return " / ".join(k for k in key if k) or "(all lines)"
+def _pool_label(key: Sequence[str], lang: str = "en") -> str:
+    return " / ".join(k for k in key if k) or f"({phrase('html', 'all_lines', lang)})"
 
 
 def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
@@ -305,10 +306,10 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
     sc = plan.scenario
     rows: list[tuple[str, Any, str]] = [
         ("scenario", sc.name, "text"),
-        ("unit", sc.unit, "text"),
+        ("unit", unit_text(sc.unit, lang), "text"),
         ("status", _label(plan.status, lang), "text"),
         ("solver", plan.solver, "text"),
-        ("message", plan.message, "text"),
+        ("message", translate(plan.message, lang), "text"),
     ]
     s = plan.summary
     if s is not None:
@@ -329,14 +330,14 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
     e = plan.explain
     if e is not None:
         if e.gap.get("text"):
-            rows.append(("gap", e.gap["text"], "text"))
+            rows.append(("gap", translate(e.gap["text"], lang), "text"))
         for note in e.notes:
-            rows.append(("note", note, "text"))
+            rows.append(("note", translate(note, lang), "text"))
         if e.diagnosis:
             for d in e.diagnosis.get("targets", []):
-                rows.append(("diagnosis", d.get("text", ""), "text"))
+                rows.append(("diagnosis", translate(d.get("text", ""), lang), "text"))
             for c in e.diagnosis.get("conflict", []) or []:
-                rows.append(("conflict", c, "text"))
+                rows.append(("conflict", translate(c, lang), "text"))
     return rows
 
 
@@ -383,8 +384,14 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
     for key in LINE_AMOUNT_COLUMNS:
         line_cols.append(amounts(key, [r[key] for r in recs], "signed" if key == "change" else "amount"))
     if explain_lines is not None:
-        line_cols.append(_Column("reason", h("reason"), explain_lines["reason"].tolist()))
-        line_cols.append(_Column("text", h("text"), explain_lines["text"].tolist(), width_cap=100))
+        # the reason code for tools in English; what it means for a Vietnamese reader
+        codes = [str(c) for c in explain_lines["reason"].tolist()]
+        line_cols.append(
+            _Column("reason", h("reason"), codes if lang == "en" else [reason_text(c, lang) for c in codes])
+        )
+        line_cols.append(
+            _Column("text", h("text"), [translate(str(x), lang) for x in explain_lines["text"].tolist()], width_cap=100)
+        )
 
     # transfers
     trecs = records(plan.transfers)
@@ -430,18 +437,18 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
             for b in (x.strip() for x in str(r["blocked_by"]).split(",")):
                 if b and b not in s["blocked_by"]:
                     s["blocked_by"].append(b)
-    labels = [_pool_label(k) for k in pools]
-    p_cols = [_Column("pool", h("pool"), labels)]
+    keys = [_pool_label(k) for k in pools]  # as the lapse table names them
+    p_cols = [_Column("pool", h("pool"), [_pool_label(k, lang) for k in pools])]
     for key in ("allocated", "surplus", "room", "moved", "lapse_before", "lapse_after"):
         p_cols.append(amounts(key, [a.get(key, zero) for a in pools.values()]))
     if plan.explain is not None and plan.found:
-        p_cols.append(amounts("no_room", [split.get(x, {}).get("no_room", zero) for x in labels]))
-        p_cols.append(amounts("blocked", [split.get(x, {}).get("blocked", zero) for x in labels]))
+        p_cols.append(amounts("no_room", [split.get(x, {}).get("no_room", zero) for x in keys]))
+        p_cols.append(amounts("blocked", [split.get(x, {}).get("blocked", zero) for x in keys]))
         p_cols.append(
             _Column(
                 "blocked_by",
                 h("blocked_by"),
-                [", ".join(split.get(x, {}).get("blocked_by", [])) or None for x in labels],
+                [translate(", ".join(split.get(x, {}).get("blocked_by", [])), lang) or None for x in keys],
             )
         )
     sheets = [
@@ -462,7 +469,7 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
                     amounts("lapse", [r["lapse"] for r in lrecs]),
                     amounts("no_room", [r["no_room"] for r in lrecs]),
                     amounts("blocked", [r["blocked"] for r in lrecs]),
-                    _Column("blocked_by", h("blocked_by"), [r["blocked_by"] or None for r in lrecs]),
+                    _Column("blocked_by", h("blocked_by"), [translate(r["blocked_by"], lang) or None for r in lrecs]),
                 ],
             )
         )
