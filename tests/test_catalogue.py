@@ -482,3 +482,13 @@ def test_amounts_in_sentences_take_the_vietnamese_format() -> None:
     assert reallocate.messages.translate("something the catalogue never wrote", "vi") == (
         "something the catalogue never wrote"
     )
+
+
+def test_charts_and_comparisons_write_the_unit_as_a_vietnamese_reader_does() -> None:
+    plan = solve(REASON_CASES[0])
+    other = solve(REASON_CASES[0].with_changes({"kind": "scale_capacity", "where": {}, "factor": 1.1}))
+    text = reallocate.compare(plan, other).text(lang="vi")
+    assert "triệu đồng" in text and "million VND" not in text
+    fig = plan.plot("absorbable", lang="vi")
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert any("triệu đồng" in x for x in labels) and not any("million VND" in x for x in labels)

@@ -39,7 +39,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from .errors import OptimizationError
-from .labels import amount_text, check_lang, label, percent_text, phrase
+from .labels import amount_text, check_lang, label, percent_text, phrase, unit_text
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -252,7 +252,7 @@ def _absorbable(plan: Plan, lang: str) -> Figure:
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlim(0, top * 1.22)
     ax.xaxis.set_major_formatter(_amount_formatter(lang))
-    ax.set_xlabel(_s(f"{_t('axis_absorbable', lang)} ({sc.unit})"))
+    ax.set_xlabel(_s(f"{_t('axis_absorbable', lang)} ({unit_text(sc.unit, lang)})"))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -262,7 +262,7 @@ def _absorbable(plan: Plan, lang: str) -> Figure:
     subtitle = (
         f"{sc.name} — {label('headline', lang)} {percent_text(s.rate_before, lang)} → "
         f"{percent_text(s.rate_after, lang)} {_t('of_allocation', lang)}; "
-        f"{amount_text(s.absorbable_before, lang)} → {amount_text(s.absorbable_after, lang)} {sc.unit}"
+        f"{amount_text(s.absorbable_before, lang)} → {amount_text(s.absorbable_after, lang)} {unit_text(sc.unit, lang)}"
         f"{_limited('localities_n', n, total, lang)}"
     )
     _titles(fig, ax, label("chart_absorbable", lang), subtitle)
@@ -356,12 +356,12 @@ def _flows(plan: Plan, lang: str) -> Figure:
     ax.set_xlim(-0.5, nc - 0.5)
     ax.set_ylim(nr - 0.5, -0.5)
     bar = fig.colorbar(image, ax=ax, shrink=0.5, aspect=25, pad=0.02, format=_amount_formatter(lang))
-    bar.set_label(_s(f"{label('amount', lang)} ({sc.unit})"), fontsize=9)
+    bar.set_label(_s(f"{label('amount', lang)} ({unit_text(sc.unit, lang)})"), fontsize=9)
     bar.ax.tick_params(labelsize=8)
     limited = _limited("givers_n", nr, n_rows_all, lang) + _limited("receivers_n", nc, n_cols_all, lang)
     subtitle = (
         f"{sc.name} — {s.transfer_count} {_t('transfers_n', lang)}, {_t('moved_n', lang)} "
-        f"{amount_text(s.moved, lang)} {sc.unit}; {_t('all_pools', lang)}{limited}"
+        f"{amount_text(s.moved, lang)} {unit_text(sc.unit, lang)}; {_t('all_pools', lang)}{limited}"
     )
     _titles(fig, ax, label("chart_flows", lang), subtitle)
     return fig
@@ -416,7 +416,7 @@ def _lapse(plan: Plan, lang: str) -> Figure:
     ax.set_ylim(-0.6, n - 0.1)
     ax.set_xlim(0, top * 1.25)
     ax.xaxis.set_major_formatter(_amount_formatter(lang))
-    ax.set_xlabel(_s(f"{_t('axis_lapse', lang)} ({sc.unit})"))
+    ax.set_xlabel(_s(f"{_t('axis_lapse', lang)} ({unit_text(sc.unit, lang)})"))
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -425,7 +425,7 @@ def _lapse(plan: Plan, lang: str) -> Figure:
     gap_blocked = sum(blocked.values(), Decimal(0))
     subtitle = (
         f"{sc.name} — {label('lapse', lang).lower()} {amount_text(s.lapse_before, lang)} → "
-        f"{amount_text(s.lapse_after, lang)} {sc.unit}: {label('no_room', lang).lower()} "
+        f"{amount_text(s.lapse_after, lang)} {unit_text(sc.unit, lang)}: {label('no_room', lang).lower()} "
         f"{amount_text(gap_no_room, lang)}, {label('blocked', lang).lower()} {amount_text(gap_blocked, lang)}"
         f"{_limited('pools_n', n, total, lang)}"
     )

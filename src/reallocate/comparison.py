@@ -26,7 +26,7 @@ import pandas as pd
 
 from ._json import dumps
 from .errors import ScenarioError
-from .labels import amount_text, check_lang, label, percent_text, phrase
+from .labels import amount_text, check_lang, label, percent_text, phrase, unit_text
 from .plan import LINE_AMOUNT_COLUMNS, LINE_COLUMNS, TRANSFER_COLUMNS, Plan, Summary, approval, records
 from .scenario import LINE_KEYS
 
@@ -397,7 +397,7 @@ class Comparison:
         """The comparison for people: a headline per plan, the change of each plan from the
         first, then the lines and transfers that changed most (at most ``top`` of each)."""
         lang = check_lang(lang)
-        unit = self.unit
+        unit = unit_text(self.unit, lang)
         first = self.names[0]
         out = [_word("title", lang, n=len(self.names), unit=unit), ""]
         for name, plan in zip(self.names, self.data, strict=True):
@@ -617,7 +617,9 @@ def _signed_points(value: float | None, lang: str) -> str:
 def _headline(plan: PlanData, lang: str) -> str:
     s = plan.summary
     if s is None:
-        return f"{_word('no_plan', lang)} ({label(plan.status, lang)}) — {plan.message}"
+        from .messages import translate
+
+        return f"{_word('no_plan', lang)} ({label(plan.status, lang)}) — {translate(plan.message, lang)}"
     moved = f"{label('moved', lang).lower()} {amount_text(s.moved, lang)}"
     return (
         f"{percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
