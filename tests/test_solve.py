@@ -30,7 +30,8 @@ def scenario(*lines: dict[str, Any], **extra: Any) -> Scenario:
 
 
 def changes(plan: reallocate.Plan) -> dict[str, Decimal]:
-    return dict(zip(plan.lines["locality"], plan.lines["change"], strict=True))
+    exact = plan.exact_lines()
+    return dict(zip(exact["locality"], exact["change"], strict=True))
 
 
 # --------------------------------------------------------------------------- hand-checked plans

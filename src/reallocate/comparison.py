@@ -86,8 +86,8 @@ class PlanData:
             message=plan.message,
             solver=plan.solver,
             summary=plan.summary,
-            lines=plan.lines,
-            transfers=plan.transfers,
+            lines=plan.exact_lines(),
+            transfers=plan.exact_transfers(),
             explain=plan.explain.to_dict() if plan.explain is not None else None,
             labels=sc.locality_labels(),
         )

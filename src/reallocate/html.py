@@ -217,7 +217,7 @@ def _transfers(plan: Plan, lang: str) -> str:
     sc = plan.scenario
     names = sc.locality_labels()
     head = f"<h2>{_e(label('transfers', lang))} ({_e(unit_text(sc.unit, lang))})</h2>"
-    recs = records(plan.transfers)
+    recs = records(plan.exact_transfers())
     if not recs:
         return head + f"\n<p>{_e(_t('no_transfers', lang).format(message=translate(plan.message, lang)))}</p>"
     has_cost = bool(sc.transfer_costs) or any(c > 0 for c in sc.rules.move_costs.values())
@@ -257,7 +257,7 @@ def _lines(plan: Plan, lang: str) -> str:
     reasons = e.lines["reason"].tolist() if e is not None and not e.lines.empty else None
     texts = e.lines["text"].tolist() if e is not None and not e.lines.empty else None
     rows = []
-    for i, rec in enumerate(records(plan.lines)):
+    for i, rec in enumerate(records(plan.exact_lines())):
         change = rec["change"]
         row = [
             names.get(rec["locality"], rec["locality"]),
@@ -304,7 +304,7 @@ def _lapse(plan: Plan, lang: str) -> str:
     # per pool: allocated, surplus, room, moved, lapse before and after (from the lines)
     attrs = sc.rules.pool_by
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for rec in records(plan.lines):
+    for rec in records(plan.exact_lines()):
         key = " / ".join(str(rec[a]) for a in attrs if rec[a]) or "(all lines)"
         agg = sums[key]
         for col in ("allocated", "surplus", "room", "absorbable_before", "absorbable_after"):

@@ -141,6 +141,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
+def _numbers(units: np.ndarray, precision: Decimal) -> np.ndarray:
+    """Whole units as amounts pandas computes with: int64 when the precision is a whole number and
+    every amount fits, else float64 (the nearest double)."""
+    units = np.asarray(units, dtype=np.int64)
+    if precision == precision.to_integral_value():
+        step = int(precision)
+        top = int(np.abs(units).max(initial=0))
+        if top * step < 2**63:
+            return units * step
+    return units.astype(np.float64) * float(precision)
+
+
 @dataclass(eq=False)
 class Plan:
     """The outcome of [`solve`][reallocate.solve].
@@ -245,28 +257,57 @@ class Plan:
     # ------------------------------------------------------------------------------ tables
     @cached_property
     def lines(self) -> pd.DataFrame:
-        """One row per scenario line: its keys, amounts before and after, absorbable before and
-        after (exact ``Decimal`` amounts in the scenario unit)."""
+        """One row per scenario line, for pandas: its keys, the locality's ``name``, amounts before
+        and after, absorbable before and after, and the ``reason`` of what the plan did with it.
+        Amounts are numbers pandas computes with (``int64`` when the precision is a whole number
+        and they fit, else ``float64``, in the scenario unit); the exact amounts are
+        :meth:`exact_lines` (``Decimal``), ``final_units`` (whole units) and the JSON."""
+        import pandas as pd
+
+        if self.final_units is None:
+            return pd.DataFrame(columns=["locality", "name", *LINE_COLUMNS[1:], "reason"])
+        sc = self.scenario
+        final = self.final_units
+        columns: dict[str, Any] = {}
+        for k in LINE_KEYS:
+            columns[k] = sc.lines.values(k)
+            if k == "locality":
+                labels = sc.locality_labels()
+                columns["name"] = [labels.get(v, v) for v in columns[k]]
+        for name, units in self._line_units(final).items():
+            columns[name] = _numbers(units, sc.precision)
+        if self.explain is not None:
+            columns["reason"] = self.explain.lines["reason"].tolist()
+        frame = pd.DataFrame(columns)
+        frame.index.name = "line"
+        return frame
+
+    def _line_units(self, final: np.ndarray) -> dict[str, np.ndarray]:
+        t = self.scenario.table
+        return {
+            "allocated": t.allocated,
+            "disbursed": t.disbursed,
+            "capacity": t.capacity,
+            "surplus": t.surplus,
+            "room": t.room,
+            "final": final,
+            "change": final - t.allocated,
+            "absorbable_before": t.absorbable,
+            "absorbable_after": np.minimum(final, t.capacity),
+        }
+
+    def exact_lines(self) -> pd.DataFrame:
+        """``lines`` with exact ``Decimal`` amounts (no name or reason column): for sums that
+        must balance to the last unit."""
         import pandas as pd
 
         if self.final_units is None:
             return pd.DataFrame(columns=list(LINE_COLUMNS))
         sc = self.scenario
-        t = sc.table
         p = sc.precision
         final = self.final_units
         columns: dict[str, Any] = {k: sc.lines.values(k) for k in LINE_KEYS}
-        for name, units in (
-            ("allocated", t.allocated),
-            ("disbursed", t.disbursed),
-            ("capacity", t.capacity),
-            ("surplus", t.surplus),
-            ("room", t.room),
-            ("final", final),
-            ("change", final - t.allocated),
-            ("absorbable_before", t.absorbable),
-            ("absorbable_after", np.minimum(final, t.capacity)),
-        ):
+        for name, units in self._line_units(final).items():
             columns[name] = decimals(units, p)
         frame = pd.DataFrame(columns, columns=list(LINE_COLUMNS))
         frame.index.name = "line"
@@ -274,7 +315,18 @@ class Plan:
 
     @cached_property
     def transfers(self) -> pd.DataFrame:
-        """One row per transfer: the keys of both lines, the amount, its cost and the approval."""
+        """One row per transfer, for pandas: the keys of both lines, the amount, its unit cost and
+        cost, and the approval it needs. Amounts are numbers as in ``lines``; the exact ones are
+        :meth:`exact_transfers`."""
+        frame = self.exact_transfers()
+        if len(frame):
+            frame["amount"] = _numbers(self.transfer_units, self.scenario.precision)
+            frame["unit_cost"] = frame["unit_cost"].astype("float64")
+            frame["cost"] = frame["cost"].astype("float64")
+        return frame
+
+    def exact_transfers(self) -> pd.DataFrame:
+        """``transfers`` with exact ``Decimal`` amounts and costs."""
         import pandas as pd
 
         n = self.transfer_units.shape[0]
@@ -299,7 +351,7 @@ class Plan:
     # ------------------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
         """The plan's public JSON shape (amounts stay exact ``Decimal`` values)."""
-        return self._payload(records(self.lines), records(self.transfers))
+        return self._payload(records(self.exact_lines()), records(self.exact_transfers()))
 
     def _payload(self, lines: list[dict[str, Any]], transfers: list[dict[str, Any]]) -> dict[str, Any]:
         return {

@@ -45,7 +45,7 @@ def pool_table(plan: Plan, lang: str = "en") -> list[list[str]]:
     scenario = plan.scenario
     attrs = scenario.rules.pool_by
     sums: dict[tuple[str, ...], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for rec in records(plan.lines):
+    for rec in records(plan.exact_lines()):
         key = tuple(rec[a] for a in attrs)
         agg = sums[key]
         for col in ("allocated", "surplus", "room", "absorbable_before", "absorbable_after"):
@@ -107,7 +107,7 @@ def text_report(plan: Plan, lang: str = "en") -> str:
     has_cost = bool(sc.transfer_costs) or any(c > 0 for c in sc.rules.move_costs.values())
     approvals = set(plan.transfers["approval"]) if "approval" in plan.transfers else set()
     show_approval = bool(approvals - {"people_committee"})
-    for rec in records(plan.transfers):
+    for rec in records(plan.exact_transfers()):
         src = [rec[f"from_{k}"] for k in LINE_KEYS]
         dst = [rec[f"to_{k}"] for k in LINE_KEYS]
         common = [a for a, b in zip(src[1:], dst[1:], strict=True) if a == b and a]

@@ -372,7 +372,7 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
     )
 
     # lines
-    recs = records(plan.lines)
+    recs = records(plan.exact_lines())
     explain_lines = plan.explain.lines if plan.explain is not None and not plan.explain.lines.empty else None
     line_cols = [
         _Column("locality", h("locality"), [r["locality"] for r in recs]),
@@ -394,7 +394,7 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
         )
 
     # transfers
-    trecs = records(plan.transfers)
+    trecs = records(plan.exact_transfers())
     t_cols: list[_Column] = []
     for side in ("from", "to"):
         for key in LINE_KEYS:
