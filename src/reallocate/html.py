@@ -57,11 +57,13 @@ h3 { font-size: 16px; margin: 20px 0 8px; }
 .badge.warn { background: #fdf0d8; color: #8a5a00; }
 .gap { margin: 6px 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13.5px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
-th { background: var(--head); text-align: left; position: sticky; top: 0; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.why { min-width: 260px; color: var(--muted); }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 4px 7px; vertical-align: top; }
+th { background: var(--head); text-align: left; position: sticky; top: 0; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+td.why { min-width: 300px; color: var(--muted); }
+td.why .reason { display: block; color: var(--ink); font-weight: 600; }
 tr.total td { font-weight: 600; background: #f7f9fb; }
 table.summary th { background: none; position: static; font-weight: normal; padding-right: 24px; }
 figure { margin: 18px 0; }
@@ -69,8 +71,13 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: 13px; }
 .note { color: var(--muted); font-size: 13px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; }
-  th { position: static; } }
+@page { size: A4 landscape; margin: 12mm; }
+@media print { body { max-width: none; padding: 0; font-size: 11px; } h1 { font-size: 20px; }
+  h2 { font-size: 15px; margin-top: 18px; break-after: avoid; } .headline { font-size: 14px; }
+  .scroll { overflow: visible; } table { font-size: 9.5px; width: 100%; } table.summary { width: auto; }
+  th, td { padding: 2px 4px; }
+  th { position: static; } tr { break-inside: avoid; } td.why { min-width: 0; }
+  figure { break-inside: avoid; } figure img { max-height: 160mm; width: auto; } }
 """
 
 
@@ -115,6 +122,10 @@ def _gap_text(plan: Plan, lang: str) -> str:
     )
 
 
+class _Markup(str):
+    """A cell that is already HTML (built from escaped parts): written as it is."""
+
+
 def _table(
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -124,7 +135,7 @@ def _table(
     classes: dict[int, str] | None = None,
     total: Sequence[str] | None = None,
 ) -> str:
-    """An HTML table; every cell is escaped. ``numeric`` columns are right-aligned."""
+    """An HTML table; every cell is escaped (but ``_Markup``). ``numeric`` columns are right-aligned."""
     classes = classes or {}
 
     def cls(i: int) -> str:
@@ -136,7 +147,7 @@ def _table(
     out.append("</tr></thead><tbody>")
     shown = rows[:MAX_TABLE_ROWS]
     for row in shown:
-        out.append("<tr>" + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>")
+        out.append("<tr>" + "".join(f"<td{cls(i)}>{_cell(c)}</td>" for i, c in enumerate(row)) + "</tr>")
     if total is not None:
         out.append('<tr class="total">' + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(total)) + "</tr>")
     out.append("</tbody></table></div>")
@@ -144,6 +155,10 @@ def _table(
         note = _t("shown_first", lang).format(shown=amount_text(len(shown), lang), total=amount_text(len(rows), lang))
         out.append(f'<p class="note">{_e(note)}</p>')
     return "\n".join(out)
+
+
+def _cell(value: str) -> str:
+    return value if isinstance(value, _Markup) else _e(value)
 
 
 def _reason(code: str, lang: str) -> str:
@@ -251,49 +266,41 @@ def _transfers(plan: Plan, lang: str) -> str:
 
 
 def _lines(plan: Plan, lang: str) -> str:
+    """Every line before and after, and why: the reason and its sentence share one wide column, so
+    neither is squeezed to a word per row at 1280 px nor needs the table to scroll."""
     sc = plan.scenario
     names = sc.locality_labels()
     e = plan.explain
     reasons = e.lines["reason"].tolist() if e is not None and not e.lines.empty else None
     texts = e.lines["text"].tolist() if e is not None and not e.lines.empty else None
+    recs = records(plan.exact_lines())
+    # the component column only when some line has one
+    keys = ["locality", "program", "fund"] + (["component"] if any(r["component"] for r in recs) else [])
+    amounts = ("allocated", "capacity", "final", "change", "absorbable_before", "absorbable_after")
     rows = []
-    for i, rec in enumerate(records(plan.exact_lines())):
+    for i, rec in enumerate(recs):
         change = rec["change"]
-        row = [
+        row: list[str] = [
             names.get(rec["locality"], rec["locality"]),
             rec["program"],
             label(rec["fund"], lang) if rec["fund"] else "",
-            rec["component"],
+            *([rec["component"]] if "component" in keys else []),
             *(amount_text(rec[c], lang) for c in ("allocated", "capacity", "final")),
             ("+" if change > 0 else "") + amount_text(change, lang),
             *(amount_text(rec[c], lang) for c in ("absorbable_before", "absorbable_after")),
         ]
         if reasons is not None and texts is not None:
-            code = str(reasons[i])
             why = translate(str(texts[i]), lang)
-            row += [_reason(code, lang), why]
+            row.append(_Markup(f'<span class="reason">{_e(_reason(str(reasons[i]), lang))}</span>{_e(why)}'))
         rows.append(row)
-    header = [
-        label(k, lang)
-        for k in (
-            "locality",
-            "program",
-            "fund",
-            "component",
-            "allocated",
-            "capacity",
-            "final",
-            "change",
-            "absorbable_before",
-            "absorbable_after",
-        )
-    ]
+    header = [label(k, lang) for k in (*keys, *amounts)]
+    first = len(keys)
     classes: dict[int, str] = {}
     if reasons is not None:
-        header += [label("reason", lang), label("text", lang)]
-        classes = {11: "why"}
+        header.append(label("reason", lang))
+        classes = {len(header) - 1: "why"}
     return f"<h2>{_e(label('lines', lang))} ({_e(unit_text(sc.unit, lang))})</h2>\n" + _table(
-        header, rows, set(range(4, 10)), lang=lang, classes=classes
+        header, rows, set(range(first, first + len(amounts))), lang=lang, classes=classes
     )
 
 
@@ -399,6 +406,39 @@ def _diagnosis(plan: Plan, lang: str) -> str:
     return "\n".join(out)
 
 
+def _saves(plan: Plan, lang: str, top: int = 10) -> str:
+    """Where ready projects would save the most money: the shadow prices the notes speak of."""
+    e = plan.explain
+    if e is None or e.lines.empty:
+        return ""
+    ranked = e.ranked.head(top)
+    if ranked.empty:
+        return ""
+    names = plan.scenario.locality_labels()
+    rows = [
+        [
+            names.get(r["locality"], r["locality"]),
+            " / ".join(
+                label(x, lang) if x in ("investment", "recurrent") else x
+                for x in (r["program"], r["fund"], r["component"])
+                if x
+            ),
+            f"{r['capacity_value']:g}".replace(".", "," if lang == "vi" else "."),
+            amount_text(r["up_to"], lang),
+        ]
+        for r in records(ranked)
+    ]
+    header = [
+        label("locality", lang),
+        phrase("report", "line", lang),
+        phrase("report", "saves_per_unit", lang),
+        phrase("report", "up_to", lang),
+    ]
+    head = f"<h2>{_e(_cap(phrase('report', 'saves', lang, top=top)))}</h2>"
+    note = f'<p class="note">{_e(_t("saves_note", lang))}</p>'
+    return head + "\n" + note + "\n" + _table(header, rows, {2, 3}, lang=lang)
+
+
 def _notes(plan: Plan, lang: str) -> str:
     e = plan.explain
     if e is None or not e.notes:
@@ -444,6 +484,7 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
             _transfers(plan, lang),
             _lines(plan, lang),
             _lapse(plan, lang),
+            _saves(plan, lang),
         ]
     else:
         parts += [_charts(plan, lang), _diagnosis(plan, lang)]

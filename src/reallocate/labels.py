@@ -177,6 +177,12 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "notes": ("Notes", "Ghi chú"),
         "made_by": ("made by reallocate {version}", "tạo bởi reallocate {version}"),
         "all_lines": ("all lines", "tất cả các dòng"),
+        "saves_note": (
+            "Shadow prices: the money one more unit of capacity on the line would keep from lapsing, up to the "
+            "amount shown.",
+            "Giá bóng: số vốn được giữ khỏi bị hủy khi dòng vốn có thêm một đơn vị khả năng giải ngân, tối đa đến "
+            "mức ghi bên cạnh.",
+        ),
     },
     "files": {
         "message": ("Message", "Thông báo"),
