@@ -461,6 +461,10 @@ def test_the_vietnamese_template_and_workbook_say_trieu_dong(tmp_path: Path) -> 
     book = openpyxl.load_workbook(write_excel(plan, tmp_path / "plan.xlsx", lang="vi"))
     rows = {r[0].value: r[1].value for r in book["summary"].iter_rows(min_row=2)}
     assert rows["Đơn vị"] == "triệu đồng"
+    # the summary's figures sit next to their labels, its long sentences wrap in a readable column
+    values = [r[1] for r in book["summary"].iter_rows(min_row=2) if r[1].value is not None]
+    assert all(c.alignment.horizontal == "left" and c.alignment.wrap_text for c in values)
+    assert book["summary"].column_dimensions["B"].width <= 75
     header = [c.value for c in book["lines"][1]]
     reasons = [r[header.index("Lý do")].value for r in book["lines"].iter_rows(min_row=2)]
     texts = [r[header.index("Giải thích")].value for r in book["lines"].iter_rows(min_row=2)]

@@ -187,6 +187,8 @@ def _write_workbook(sheets: list[_Sheet], path: Path) -> int:
     fill = PatternFill("solid", fgColor="DDEBF7")
     right = Alignment(horizontal="right")
     wrap = Alignment(wrap_text=True, vertical="top")
+    # a column of mixed values (the summary): figures sit next to their labels, texts wrap
+    beside = Alignment(horizontal="left", vertical="top", wrap_text=True)
     as_text = 0
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
@@ -220,12 +222,18 @@ def _write_workbook(sheets: list[_Sheet], path: Path) -> int:
                 if text:
                     as_text += 1
                     cell.alignment = right
+                if col.left:
+                    cell.alignment = beside
+                    if isinstance(cell_value, str) and len(cell_value) > col.width_cap:
+                        # spreadsheets do not grow a row for wrapped text they did not lay out
+                        lines = -(-len(cell_value) // col.width_cap)
+                        ws.row_dimensions[i].height = 15 * lines
                 width = max(width, _display_width(value, kind))
             if sheet.list_rows and col.kind in ("amount", "signed") and column_format is None:
                 column_format = _amount_format(col.decimals or 0)
             if sheet.list_rows and column_format and col.kind in ("amount", "signed", "number"):
                 ws.column_dimensions[letter].number_format = column_format  # cells typed later
-            if width > col.width_cap and col.kind == "text":
+            if width > col.width_cap and col.kind == "text" and not col.left:
                 for i in range(2, n + 2):
                     ws.cell(row=i, column=j).alignment = wrap
             ws.column_dimensions[letter].width = min(max(width, 6), col.width_cap) + 2

@@ -42,6 +42,7 @@ class _Column:
     decimals: int | None = None  # decimals shown for amounts (None: as many as each value has)
     kinds: list[str] | None = None  # per-row kinds (summary values)
     width_cap: int = 60
+    left: bool = False  # every cell aligned left and top, long texts wrapped (a column of mixed values)
     excel: bool = True  # written to Excel
     csv: bool = True  # written to CSV
 
@@ -366,7 +367,13 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
             _Column("key", h("key"), [r[0] for r in srows], excel=False),
             _Column("label", h("item"), [h(r[0]) for r in srows]),
             _Column(
-                "value", h("value"), [r[1] for r in srows], kinds=[r[2] for r in srows], width_cap=90, decimals=dec
+                "value",
+                h("value"),
+                [r[1] for r in srows],
+                kinds=[r[2] for r in srows],
+                width_cap=70,
+                decimals=dec,
+                left=True,
             ),
         ],
     )
