@@ -110,8 +110,20 @@ def _media_boxes(pdf: bytes) -> list[str]:
 
 
 def test_shadow_price_notes_come_with_the_shadow_prices() -> None:
-    sc = quang_nam_2023(rules={"min_transfer": 500})
+    line = {"program": "ct1", "fund": "dt"}
+    sc = reallocate.Scenario.from_dict(
+        {
+            "name": "min_transfer",
+            "lines": [
+                {"locality": "xa-a", **line, "allocated": 100, "capacity": 10},
+                {"locality": "xa-b", **line, "allocated": 0, "capacity": 30},
+                {"locality": "xa-c", **line, "allocated": 0, "capacity": 30},
+            ],
+            "rules": {"min_transfer": 5},
+        }
+    )
     plan = solve(sc)
+    assert plan.explain is not None and not plan.explain.ranked.empty
     assert plan.explain is not None and any("shadow prices" in n for n in plan.explain.notes)
     for lang in ("en", "vi"):
         html = plan_html(plan, lang)
