@@ -496,3 +496,14 @@ def test_charts_and_comparisons_write_the_unit_as_a_vietnamese_reader_does() -> 
     fig = plan.plot("absorbable", lang="vi")
     labels = [ax.get_xlabel() for ax in fig.axes]
     assert any("triệu đồng" in x for x in labels) and not any("million VND" in x for x in labels)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_one_headline_wording_everywhere(lang: str) -> None:
+    plan = solve(REASON_CASES[0])
+    headline = plan.headline_in(lang)
+    assert headline in text_report(plan, lang)
+    html = plan_html(plan, lang)
+    assert (headline[:1].upper() + headline[1:]) in html
+    if lang == "vi":
+        assert "vốn có nguy cơ hủy" in headline and "vốn hủy " not in headline
