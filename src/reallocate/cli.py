@@ -146,6 +146,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("file", metavar="FILE.xlsx")
     force_option(t)
     lang_option(t)
+    sv = sub.add_parser("serve", help="run the solver service (HTTP API and the planner's page)")
+    sv.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others need API keys)"
+    )
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.add_argument("--workers", type=int, help="solver processes (default: cores - 1, at least 1)")
+    sv.add_argument("--db", metavar="FILE", help="SQLite file of jobs and plans (default reallocate-jobs.sqlite3)")
+    sv.add_argument("--api-keys-file", metavar="FILE", help="API keys, one per line (or REALLOCATE_API_KEYS)")
+    sv.add_argument("--max-lines", type=int, help="most lines per scenario (default 1,000,000)")
+    sv.add_argument("--max-body-bytes", type=int, help="largest request body (default 64 MiB)")
+    sv.add_argument("--max-time-limit", type=float, help="largest time_limit a request may ask (default 600 s)")
+    sv.add_argument("--max-queued", type=int, help="queued jobs before 429 (default 200)")
+    sv.add_argument("--retention", type=float, help="seconds finished jobs are kept (default 7 days)")
     c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
     c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
     c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
@@ -354,6 +367,23 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_PLAN
     if args.command == "compare":
         return _compare(args)
+    if args.command == "serve":
+        from .service import ServiceSettings, serve
+
+        settings = ServiceSettings.from_environment(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            db=args.db,
+            api_keys_file=args.api_keys_file,
+            max_lines=args.max_lines,
+            max_body_bytes=args.max_body_bytes,
+            max_time_limit=args.max_time_limit,
+            max_queued=args.max_queued,
+            retention=args.retention,
+        )
+        serve(settings)
+        return EXIT_PLAN
     if args.command == "demo":
         from .datasets import quang_nam_2023
 

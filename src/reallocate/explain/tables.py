@@ -156,6 +156,15 @@ class Explanation:
             _lapse=self._lapse,
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickling (a plan handed between processes): the sentences are written out, since the
+        function that writes them on demand cannot travel."""
+        state = dict(self.__dict__)
+        if state.get("_texts") is not None:
+            state["texts"] = self.texts
+            state["_texts"] = None
+        return state
+
     @cached_property
     def texts(self) -> list[str]:
         """The sentence of every line (written on first use)."""

@@ -1,0 +1,522 @@
+"""The HTTP API (FastAPI): scenarios in, plans out, jobs kept in SQLite, errors as problem+json.
+
+Routes live under ``/v1``; ``/health`` and ``/version`` beside them; the planner's page at ``/``.
+Every solve goes through the job queue and the solver processes: ``POST /v1/solve?wait=S`` only
+waits (at most S seconds) for the job it creates, then answers 200 with the plan or 202 with the
+job's address, so no client holds a connection for minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import pickle
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..errors import ScenarioError
+from .problems import ProblemError, problem_response
+from .settings import ServiceSettings
+from .store import JobStore
+from .workers import WorkerPool
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("reallocate.service")
+
+_FORMATS = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "excel": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "application/zip",
+    "text": "text/plain; charset=utf-8",
+}
+_ACCEPT = {
+    "text/html": "html",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "excel",
+    "application/zip": "csv",
+    "text/csv": "csv",
+    "text/plain": "text",
+}
+_UPLOAD_SUFFIXES = (".json", ".xlsx", ".xlsm", ".csv", ".parquet")
+
+
+class _Service:
+    """What the routes share: settings, the store, the workers, and who waits for which job."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.store = JobStore(settings.db)
+        self.owners = settings.owners()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.pool = WorkerPool(self.store, settings.workers, on_finish=self._finished)
+
+    def _finished(self, job_id: str) -> None:
+        """Called from a dispatcher thread: wake whoever waits for this job, on the loop."""
+        loop = self.loop
+        if loop is None:
+            return
+
+        def wake() -> None:
+            for fut in self.waiters.pop(job_id, []):
+                if not fut.done():
+                    fut.set_result(None)
+
+        loop.call_soon_threadsafe(wake)
+
+    async def wait(self, job_id: str, seconds: float) -> None:
+        job = self.store.get(job_id)
+        if job is None or job.status in ("done", "failed", "cancelled") or seconds <= 0:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(job_id, []).append(fut)
+        # a job may have finished between the read above and the registration
+        job = self.store.get(job_id)
+        if job is not None and job.status in ("done", "failed", "cancelled"):
+            return
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(fut), timeout=seconds)
+
+    def owner(self, request: Request) -> str:
+        """The caller's owner id; with keys configured, a valid ``Authorization: Bearer`` key."""
+        if not self.owners:
+            return "anyone"
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise ProblemError(401, "API key required", "send Authorization: Bearer <key>", kind="unauthorized")
+        owner = self.owners.get(key.strip())
+        if owner is None:
+            raise ProblemError(
+                401, "unknown API key", "the key sent is not one of this service's keys", kind="unauthorized"
+            )
+        return owner
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The service as an ASGI app (``uvicorn`` serves it; ``reallocate serve`` starts both)."""
+    settings = settings or ServiceSettings()
+    service = _Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.loop = asyncio.get_running_loop()
+        service.pool.start()
+        purge = asyncio.create_task(_purge_forever(service))
+        try:
+            yield
+        finally:
+            purge.cancel()
+            await run_in_threadpool(service.pool.stop)
+            service.store.close()
+
+    app = FastAPI(
+        title="reallocate",
+        version=__version__,
+        description="Reallocate public capital so that as little as possible lapses: a solver service.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(exc, request)
+
+    @app.middleware("http")
+    async def _log_and_limit(request: Request, call_next: Any) -> Response:
+        began = time.perf_counter()
+        request.state.id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request.state.lines = None
+        request.state.solve_seconds = None
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
+            response: Response = problem_response(
+                ProblemError(
+                    413, "request body too large", f"at most {settings.max_body_bytes} bytes", kind="too-large"
+                ),
+                request,
+            )
+        else:
+            try:
+                response = await call_next(request)
+            except ProblemError as exc:
+                response = problem_response(exc, request)
+        response.headers["X-Request-Id"] = request.state.id
+        route = request.scope.get("route")
+        log.info(
+            json.dumps(
+                {
+                    "id": request.state.id,
+                    "method": request.method,
+                    "route": getattr(route, "path", request.url.path),
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - began) * 1000, 2),
+                    "lines": request.state.lines,
+                    "solve_seconds": request.state.solve_seconds,
+                }
+            )
+        )
+        return response
+
+    # ------------------------------------------------------------------------------ plain
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "workers": len(service.pool.slots), "running": service.pool.running()}
+
+    @app.get("/version")
+    async def version() -> dict[str, Any]:
+        return {"version": __version__, "api": "v1"}
+
+    @app.get("/v1/schema/scenario")
+    async def scenario_schema() -> dict[str, Any]:
+        from ..scenario import Scenario
+
+        return Scenario.model_json_schema(by_alias=True)
+
+    @app.get("/v1/schema/plan")
+    async def plan_schema() -> dict[str, Any]:
+        from ..plan_schema import plan_schema as schema
+
+        return schema()
+
+    # ------------------------------------------------------------------------------ scenarios
+    @app.post("/v1/validate")
+    async def validate(request: Request) -> dict[str, Any]:
+        service.owner(request)
+        scenario, _ = await _read_scenario(request, settings)
+        request.state.lines = len(scenario.lines)
+        from ..report import describe_scenario
+
+        return {
+            "status": "valid",
+            "lines": len(scenario.lines),
+            "localities": len(scenario.table.locality_ids),
+            "pools": len(scenario.table.pool_keys),
+            "message": describe_scenario(scenario, _lang(request)),
+        }
+
+    @app.post("/v1/solve")
+    async def solve(request: Request) -> Response:
+        owner = service.owner(request)
+        job_id = await _submit(request, service, owner)
+        wait = _number(request, "wait", 10.0)
+        await service.wait(job_id, min(max(wait, 0.0), settings.max_wait))
+        job = service.store.get(job_id)
+        assert job is not None
+        if job.status == "done":
+            request.state.solve_seconds = job.solve_seconds
+            return await _plan_response(request, service, job_id)
+        if job.status == "failed":
+            raise _failure(job.error or {})
+        return _accepted(job.public(), job_id)
+
+    @app.post("/v1/jobs", status_code=202)
+    async def submit(request: Request) -> Response:
+        owner = service.owner(request)
+        job_id = await _submit(request, service, owner)
+        job = service.store.get(job_id)
+        assert job is not None
+        return _accepted(job.public(), job_id)
+
+    @app.get("/v1/jobs/{job_id}")
+    async def status(job_id: str, request: Request) -> dict[str, Any]:
+        job = _own_job(service, request, job_id)
+        return job.public()
+
+    @app.get("/v1/jobs/{job_id}/plan")
+    async def plan(job_id: str, request: Request) -> Response:
+        job = _own_job(service, request, job_id)
+        if job.status == "failed":
+            raise _failure(job.error or {})
+        if job.status != "done":
+            raise ProblemError(
+                409, "no plan yet", f"the job is {job.status}", kind="not-ready", extra={"job": job.public()}
+            )
+        request.state.solve_seconds = job.solve_seconds
+        return await _plan_response(request, service, job_id)
+
+    @app.delete("/v1/jobs/{job_id}")
+    async def cancel(job_id: str, request: Request) -> dict[str, Any]:
+        job = _own_job(service, request, job_id)
+        before = await run_in_threadpool(service.pool.cancel, job_id)
+        if before is None:
+            raise ProblemError(409, "the job has finished", f"the job is {job.status}", kind="finished")
+        after = service.store.get(job_id)
+        assert after is not None
+        return after.public()
+
+    @app.post("/v1/compare")
+    async def compare(request: Request) -> Response:
+        service.owner(request)
+        body = await _body(request, settings)
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise ProblemError(400, "not JSON", str(exc), kind="bad-request") from None
+        if not isinstance(data, dict) or not isinstance(data.get("plans"), list):
+            raise ProblemError(422, "give plans to compare", 'send {"plans": [plan, plan, ...], "names": [...]}')
+        result = await run_in_threadpool(_compare, data)
+        return Response(result, media_type="application/json")
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> HTMLResponse:
+        from .page import PAGE
+
+        return HTMLResponse(PAGE)
+
+    return app
+
+
+# ---------------------------------------------------------------------------------- helpers
+async def _purge_forever(service: _Service) -> None:
+    while True:
+        await run_in_threadpool(service.store.purge, time.time() - service.settings.retention)
+        await asyncio.sleep(min(3600.0, max(1.0, service.settings.retention / 10)))
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "en")
+    if lang not in ("en", "vi"):
+        raise ProblemError(422, "unknown language", f"lang must be en or vi; got {lang!r}", kind="bad-parameter")
+    return lang
+
+
+def _number(request: Request, name: str, default: float) -> float:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ProblemError(422, f"{name} must be a number", f"got {text!r}", kind="bad-parameter") from None
+    if value != value or value < 0:
+        raise ProblemError(422, f"{name} must be a number >= 0", f"got {text!r}", kind="bad-parameter")
+    return value
+
+
+def _accepted(body: dict[str, Any], job_id: str) -> JSONResponse:
+    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
+
+
+def _own_job(service: _Service, request: Request, job_id: str) -> Any:
+    owner = service.owner(request)
+    job = service.store.get(job_id)
+    if job is None or (service.owners and job.owner != owner):
+        raise ProblemError(404, "no such job", f"no job {job_id!r} for this key", kind="not-found")
+    return job
+
+
+def _failure(error: dict[str, Any]) -> ProblemError:
+    if error.get("reason") == "invalid scenario":
+        return ProblemError(
+            422,
+            "invalid scenario",
+            f"{len(error.get('problems', []))} problems",
+            kind="invalid-scenario",
+            extra={"problems": error.get("problems", [])},
+        )
+    return ProblemError(500, error.get("reason", "the solve failed"), str(error.get("detail", "")), kind="solve-failed")
+
+
+async def _body(request: Request, settings: ServiceSettings) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > settings.max_body_bytes:
+            raise ProblemError(
+                413, "request body too large", f"at most {settings.max_body_bytes} bytes", kind="too-large"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_scenario(request: Request, settings: ServiceSettings) -> tuple[Any, bytes]:
+    """The scenario of a request (JSON body, or an uploaded file), validated; and its JSON."""
+    from ..scenario import Scenario
+
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    try:
+        if kind == "multipart/form-data":
+            raw = await _body(request, settings)
+            scenario = await run_in_threadpool(_read_upload, raw, request.headers.get("content-type", ""))
+            text = await run_in_threadpool(lambda: scenario.to_json().encode("utf-8"))
+        else:
+            text = await _body(request, settings)
+            if not text.strip():
+                raise ProblemError(
+                    400, "no scenario", "send a scenario as JSON, or upload a file (multipart)", kind="bad-request"
+                )
+            scenario = await run_in_threadpool(Scenario.from_json, text)
+    except ScenarioError as exc:
+        raise ProblemError(
+            422,
+            exc.title,
+            f"{len(exc.errors)} problems",
+            kind="invalid-scenario",
+            extra={"problems": exc.to_dict(_lang(request))["problems"]},
+        ) from None
+    if len(scenario.lines) > settings.max_lines:
+        raise ProblemError(
+            413, "too many lines", f"at most {settings.max_lines} lines; got {len(scenario.lines)}", kind="too-large"
+        )
+    return scenario, text
+
+
+def _read_upload(raw: bytes, content_type: str) -> Any:
+    """The scenario of a multipart upload (field ``file``; a workbook, CSV, Parquet or JSON)."""
+    from email.parser import BytesParser
+    from email.policy import default
+
+    from ..io import read_scenario
+
+    message = BytesParser(policy=default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    files = [p for p in message.iter_parts() if p.get_filename()]
+    if not files:
+        raise ProblemError(400, "no file", "upload the scenario as the multipart field 'file'", kind="bad-request")
+    part = files[0]
+    name = Path(str(part.get_filename())).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        raise ProblemError(
+            415, "unsupported file", f"upload .json, .xlsx, .csv or .parquet; got {name!r}", kind="unsupported"
+        )
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    with tempfile.TemporaryDirectory(prefix="reallocate-upload-") as tmp:
+        target = Path(tmp) / ("lines.csv" if suffix == ".csv" else f"scenario{suffix}")
+        target.write_bytes(data)
+        return read_scenario(target)
+
+
+async def _submit(request: Request, service: _Service, owner: str) -> str:
+    settings = service.settings
+    scenario, text = await _read_scenario(request, settings)
+    request.state.lines = len(scenario.lines)
+    limit = _number(request, "time_limit", settings.max_time_limit)
+    if limit <= 0 or limit > settings.max_time_limit:
+        raise ProblemError(
+            422,
+            "time_limit out of range",
+            f"between 0 and {settings.max_time_limit} seconds; got {limit}",
+            kind="bad-parameter",
+        )
+    solver = request.query_params.get("solver", "highs")
+    if solver not in ("highs", "cbc"):
+        raise ProblemError(422, "unknown solver", f"solver must be highs or cbc; got {solver!r}", kind="bad-parameter")
+    if service.store.count("queued") >= settings.max_queued:
+        raise ProblemError(
+            429,
+            "too many queued jobs",
+            f"{settings.max_queued} jobs are waiting; try again shortly",
+            kind="busy",
+            headers={"Retry-After": "5"},
+        )
+    job = await run_in_threadpool(
+        service.store.create, owner, text, len(scenario.lines), {"time_limit": limit, "solver": solver}
+    )
+    service.pool.submit(job.id)
+    return job.id
+
+
+def _wanted_format(request: Request) -> str:
+    fmt = request.query_params.get("format")
+    if fmt is None:
+        accept = request.headers.get("accept", "")
+        for media in (m.split(";")[0].strip().lower() for m in accept.split(",")):
+            if media in _ACCEPT:
+                return _ACCEPT[media]
+        return "json"
+    fmt = {"xlsx": "excel"}.get(fmt, fmt)
+    if fmt not in _FORMATS:
+        raise ProblemError(
+            422, "unknown format", f"format must be one of {', '.join(_FORMATS)}; got {fmt!r}", kind="bad-parameter"
+        )
+    return fmt
+
+
+async def _plan_response(request: Request, service: _Service, job_id: str) -> Response:
+    fmt = _wanted_format(request)
+    lang = _lang(request)
+    if fmt == "json":
+        body = service.store.plan_json(job_id)
+        assert body is not None
+        return Response(body, media_type=_FORMATS["json"])
+    blob = service.store.plan_pickle(job_id)
+    assert blob is not None
+    data = await run_in_threadpool(_render, blob, fmt, lang)
+    headers = {}
+    if fmt in ("excel", "csv", "html"):
+        suffix = {"excel": "xlsx", "csv": "zip", "html": "html"}[fmt]
+        headers["Content-Disposition"] = f'attachment; filename="plan-{job_id[:8]}.{suffix}"'
+    return Response(data, media_type=_FORMATS[fmt], headers=headers)
+
+
+def _render(blob: bytes, fmt: str, lang: str) -> bytes:
+    """A rendering of a plan kept by the service (a pickle the service itself wrote)."""
+    plan = pickle.loads(blob)
+    if fmt == "html":
+        from ..html import plan_html
+
+        return plan_html(plan, lang).encode("utf-8")
+    if fmt == "text":
+        from ..report import text_report
+
+        return text_report(plan, lang).encode("utf-8")
+    with tempfile.TemporaryDirectory(prefix="reallocate-render-") as tmp:
+        if fmt == "excel":
+            from ..io import write_excel
+
+            return Path(write_excel(plan, Path(tmp) / "plan.xlsx", lang)).read_bytes()
+        from ..io import write_csv
+
+        folder = Path(write_csv(plan, Path(tmp) / "plan", lang))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(folder.iterdir()):
+                zf.write(f, f.name)
+        return out.getvalue()
+
+
+def _compare(data: dict[str, Any]) -> bytes:
+    from ..comparison import PlanData, compare, looks_like_plan
+    from ..scenario import Scenario
+    from ..solving import solve
+
+    plans: list[Any] = []
+    for k, item in enumerate(data["plans"]):
+        try:
+            if looks_like_plan(item):
+                plans.append(PlanData.from_dict(item))
+            else:
+                plans.append(solve(Scenario.from_dict(item)))
+        except ScenarioError as exc:
+            problems = exc.to_dict()["problems"]
+            for p in problems:
+                p["path"] = f"plans[{k}]" + ("." + p["path"] if p["path"] and p["path"] != "(scenario)" else "")
+            raise ProblemError(
+                422,
+                exc.title,
+                f"plans[{k}]: {len(problems)} problems",
+                kind="invalid-scenario",
+                extra={"problems": problems},
+            ) from None
+    try:
+        comparison = compare(*plans, names=data.get("names"))
+    except ValueError as exc:
+        raise ProblemError(422, "cannot compare", str(exc), kind="bad-request") from None
+    return comparison.to_json().encode("utf-8")
