@@ -272,6 +272,25 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         result = await run_in_threadpool(_compare, data)
         return Response(result, media_type="application/json")
 
+    @app.get("/v1/demo")
+    async def demo() -> Response:
+        """The bundled Quảng Nam 2023 scenario, as JSON."""
+        from ..datasets import quang_nam_2023
+
+        text = await run_in_threadpool(lambda: quang_nam_2023().to_json())
+        return Response(text, media_type="application/json")
+
+    @app.get("/v1/template")
+    async def template(request: Request) -> Response:
+        """An empty, documented Excel template in ``lang``."""
+        lang = _lang(request)
+        data = await run_in_threadpool(_template, lang)
+        return Response(
+            data,
+            media_type=_FORMATS["excel"],
+            headers={"Content-Disposition": f'attachment; filename="reallocate-template-{lang}.xlsx"'},
+        )
+
     @app.get("/", response_class=HTMLResponse)
     async def page() -> HTMLResponse:
         from .page import PAGE
@@ -490,6 +509,13 @@ def _render(blob: bytes, fmt: str, lang: str) -> bytes:
             for f in sorted(folder.iterdir()):
                 zf.write(f, f.name)
         return out.getvalue()
+
+
+def _template(lang: str) -> bytes:
+    from ..io import write_template
+
+    with tempfile.TemporaryDirectory(prefix="reallocate-template-") as tmp:
+        return Path(write_template(Path(tmp) / "template.xlsx", lang)).read_bytes()
 
 
 def _compare(data: dict[str, Any]) -> bytes:
