@@ -57,14 +57,16 @@ iframe { width: 100%; height: 78vh; border: 1px solid #d9dee5; margin-top: 8px; 
 <script>
 const WORDS = {
   en: {title: "Reallocate capital between localities", language: "Language",
-       intro: "Pick a scenario (the Excel template, a lines.csv, or JSON), or try the bundled Quảng Nam 2023 demo, then solve.",
+       intro: "Pick a scenario (the Excel template, a lines.csv, or JSON), or try the bundled " +
+              "Quảng Nam 2023 demo, then solve.",
        template: "Download an empty template", key: "API key (if the service needs one)", solve: "Solve",
        demo: "Solve the demo", download: "Download the plan:", queued: "Queued…", running: "Solving…",
        validating: "Checking the scenario…", solving: "Solving…", writing: "Writing the plan…", starting: "Starting…",
        done: "Done.", failed: "The scenario was refused or the solve failed:", cancelled: "Cancelled.",
        pick: "Pick a file first.", sending: "Sending…", error: "Error"},
   vi: {title: "Điều chuyển vốn giữa các địa phương", language: "Ngôn ngữ",
-       intro: "Chọn một kịch bản (mẫu Excel, tệp lines.csv hoặc JSON), hoặc thử dữ liệu mẫu Quảng Nam 2023, rồi bấm giải.",
+       intro: "Chọn một kịch bản (mẫu Excel, tệp lines.csv hoặc JSON), hoặc thử dữ liệu mẫu " +
+              "Quảng Nam 2023, rồi bấm giải.",
        template: "Tải mẫu trống", key: "Khóa API (nếu dịch vụ yêu cầu)", solve: "Giải",
        demo: "Giải dữ liệu mẫu", download: "Tải phương án:", queued: "Đang chờ…", running: "Đang giải…",
        validating: "Đang kiểm tra kịch bản…", solving: "Đang giải…", writing: "Đang ghi phương án…",
@@ -121,7 +123,8 @@ async function show() {
 async function download(event) {
   event.preventDefault();
   const a = event.currentTarget;
-  const response = await fetch("/v1/jobs/" + job + "/plan?format=" + a.dataset.fmt + "&lang=" + lang(), {headers: headers()});
+  const address = "/v1/jobs/" + job + "/plan?format=" + a.dataset.fmt + "&lang=" + lang();
+  const response = await fetch(address, {headers: headers()});
   if (!response.ok) return problem(response);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");
