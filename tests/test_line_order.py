@@ -4,14 +4,17 @@ the same amounts per line and the same transfers."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reallocate
 from reallocate import Scenario, solve
+from reallocate.datasets import quang_nam_2023
 from test_independent import SETTINGS, small_scenarios
 
 
@@ -63,3 +66,24 @@ def test_the_province_shuffled_six_ways_gives_one_plan() -> None:
         # the explanation follows the lines as listed
         assert plan.explain is not None
         assert plan.explain.lines["locality"].tolist() == [ln.locality for ln in shuffled.lines]
+
+
+def test_sentences_of_lines_listed_out_of_order_are_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # lines listed in reverse key order: the plan is solved in key order and mapped back
+    import reallocate.explain.reasons as reasons
+
+    calls = []
+    real = reasons._reason_texts
+
+    def counting(*args: Any, **kwargs: Any) -> list[str]:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reasons, "_reason_texts", counting)
+    data = json.loads(quang_nam_2023().to_json())
+    data["lines"] = data["lines"][::-1]
+    plan = reallocate.solve(reallocate.Scenario.from_dict(data))
+    assert plan.explain is not None
+    texts = plan.explain.lines["text"].tolist()
+    assert len(texts) == 92 and all(texts)
+    assert len(calls) == 1  # not once per line (92 times)

@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 REASONS = {code: pair[0] for code, pair in REASON_TEXTS.items()}
 
 
+def _reordered(texts: Callable[[], list[str]], inverse: np.ndarray) -> Callable[[], list[str]]:
+    """The sentences in the caller's line order, written once (not once per line)."""
+
+    def written() -> list[str]:
+        every = texts()
+        return [every[k] for k in inverse.tolist()]
+
+    return written
+
+
 class Table:
     """A table kept as columns (numpy arrays or lists, amounts in whole units) and shown as a
     pandas DataFrame when first asked for: a solve never pays for pandas unless someone reads a
@@ -144,7 +154,7 @@ class Explanation:
             diagnosis=diagnosis,
             notes=self.notes,
             reasons=self.reasons[inverse],
-            _texts=None if texts is None else (lambda: [texts()[k] for k in inverse.tolist()]),
+            _texts=None if texts is None else _reordered(texts, inverse),
             _shadow=Table(
                 columns,
                 amounts=shadow.amounts,
