@@ -212,10 +212,8 @@ def main() -> None:
         f"under load: {len(latencies)} province solves from {args.clients} clients + {args.big} jobs of "
         f"{args.big_lines:,} lines, in {wall:.1f} s"
     )
-    print(
-        f"  province latency p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, "
-        f"throughput {len(latencies) / wall:.1f} solves/s"
-    )
+    p50, p99 = _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000
+    print(f"  province latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, throughput {len(latencies) / wall:.1f} solves/s")
     if big_times:
         print(f"  big jobs finished after {', '.join(f'{t:.1f}' for t in sorted(big_times))} s")
     print(f"  errors {len(errors)}, lost jobs {lost}, duplicated jobs {duplicated}")

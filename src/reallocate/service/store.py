@@ -87,6 +87,7 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._stages: dict[str, str] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -120,9 +121,12 @@ class JobStore:
             return cur.rowcount == 1
 
     def stage(self, job_id: str, stage: str) -> None:
-        self._run("UPDATE jobs SET stage = ? WHERE id = ? AND status = 'running'", (stage, job_id))
+        """A running job's stage: kept in memory (a restart re-queues running jobs anyway), so
+        progress costs no write."""
+        self._stages[job_id] = stage
 
     def finish(self, job_id: str, plan_json: bytes, plan_pickle: bytes, solve_seconds: float) -> None:
+        self._stages.pop(job_id, None)
         self._run(
             "UPDATE jobs SET status = 'done', stage = 'done', finished = ?, plan_json = ?, plan_pickle = ?, "
             "solve_seconds = ? WHERE id = ? AND status = 'running'",
@@ -130,6 +134,7 @@ class JobStore:
         )
 
     def fail(self, job_id: str, error: dict[str, Any]) -> None:
+        self._stages.pop(job_id, None)
         self._run(
             "UPDATE jobs SET status = 'failed', stage = 'failed', finished = ?, error = ? "
             "WHERE id = ? AND status IN ('queued', 'running')",
@@ -175,8 +180,9 @@ class JobStore:
         if not rows:
             return None
         r = rows[0]
+        stage = self._stages.get(r[0], r[3]) if r[2] == "running" else r[3]
         return Job(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]) if r[9] else None, r[10]
+            r[0], r[1], r[2], stage, r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]) if r[9] else None, r[10]
         )
 
     def scenario(self, job_id: str) -> bytes | None:
