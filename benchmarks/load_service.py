@@ -189,8 +189,23 @@ def main() -> None:
                     _big_jobs(url, bigs, seen, errors, big_times),
                 )
 
+            health: list[float] = []
+            stop = threading.Event()
+
+            def ping() -> None:  # /health while the workers are busy
+                with httpx.Client(base_url=url, timeout=10) as http:
+                    while not stop.is_set():
+                        t0 = time.perf_counter()
+                        http.get("/health")
+                        health.append(time.perf_counter() - t0)
+                        time.sleep(0.1)
+
+            pinger = threading.Thread(target=ping, daemon=True)
+            pinger.start()
             began = time.perf_counter()
             asyncio.run(everything())
+            stop.set()
+            pinger.join()
             wall = time.perf_counter() - began
             peak.stop = True
             peak.join()
@@ -216,6 +231,11 @@ def main() -> None:
     print(f"  province latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, throughput {len(latencies) / wall:.1f} solves/s")
     if big_times:
         print(f"  big jobs finished after {', '.join(f'{t:.1f}' for t in sorted(big_times))} s")
+    if health:
+        print(
+            f"  /health during the load: p50 {_percentile(health, 0.5) * 1000:.1f} ms, p99 "
+            f"{_percentile(health, 0.99) * 1000:.1f} ms, max {max(health) * 1000:.1f} ms over {len(health)} calls"
+        )
     print(f"  errors {len(errors)}, lost jobs {lost}, duplicated jobs {duplicated}")
     print(f"  peak memory (server + solver processes) {peak.peak / 2**20:.0f} MiB")
     for e in errors[:5]:

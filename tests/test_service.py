@@ -338,3 +338,16 @@ def test_the_client_solves_and_raises_the_librarys_errors(service: str, tmp_path
         done = client.submit(QN)
         _wait_status(service, done, ("done",))
         assert "triệu đồng" in client.plan(done, format="html", lang="vi").decode("utf-8")
+
+
+def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--max-queued", "1") as (url, _):
+        running = httpx.post(url + "/v1/jobs", content=SLOW_JSON, headers=JSON).json()["id"]
+        _wait_status(url, running, ("running",))
+        queued = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
+        assert queued.status_code == 202
+        refused = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
+        _problem(refused, 429)
+        assert int(refused.headers["retry-after"]) > 0
+        httpx.delete(f"{url}/v1/jobs/{running}")
+        assert _wait_status(url, queued.json()["id"], ("done",))["status"] == "done"

@@ -78,14 +78,18 @@ class _Service:
 
         loop.call_soon_threadsafe(wake)
 
+    async def get(self, job_id: str) -> Any:
+        """The job, read off the event loop (SQLite may be busy storing a large plan)."""
+        return await run_in_threadpool(self.store.get, job_id)
+
     async def wait(self, job_id: str, seconds: float) -> None:
-        job = self.store.get(job_id)
+        job = await self.get(job_id)
         if job is None or job.status in ("done", "failed", "cancelled") or seconds <= 0:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiters.setdefault(job_id, []).append(fut)
         # a job may have finished between the read above and the registration
-        job = self.store.get(job_id)
+        job = await self.get(job_id)
         if job is not None and job.status in ("done", "failed", "cancelled"):
             return
         with suppress(TimeoutError):
@@ -215,7 +219,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         job_id = await _submit(request, service, owner)
         wait = _number(request, "wait", 10.0)
         await service.wait(job_id, min(max(wait, 0.0), settings.max_wait))
-        job = service.store.get(job_id)
+        job = await service.get(job_id)
         assert job is not None
         if job.status == "done":
             request.state.solve_seconds = job.solve_seconds
@@ -228,18 +232,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def submit(request: Request) -> Response:
         owner = service.owner(request)
         job_id = await _submit(request, service, owner)
-        job = service.store.get(job_id)
+        job = await service.get(job_id)
         assert job is not None
         return _accepted(job.public(), job_id)
 
     @app.get("/v1/jobs/{job_id}")
     async def status(job_id: str, request: Request) -> dict[str, Any]:
-        job = _own_job(service, request, job_id)
+        job = await _own_job(service, request, job_id)
         return job.public()
 
     @app.get("/v1/jobs/{job_id}/plan")
     async def plan(job_id: str, request: Request) -> Response:
-        job = _own_job(service, request, job_id)
+        job = await _own_job(service, request, job_id)
         if job.status == "failed":
             raise _failure(job.error or {})
         if job.status != "done":
@@ -251,11 +255,11 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.delete("/v1/jobs/{job_id}")
     async def cancel(job_id: str, request: Request) -> dict[str, Any]:
-        job = _own_job(service, request, job_id)
+        job = await _own_job(service, request, job_id)
         before = await run_in_threadpool(service.pool.cancel, job_id)
         if before is None:
             raise ProblemError(409, "the job has finished", f"the job is {job.status}", kind="finished")
-        after = service.store.get(job_id)
+        after = await service.get(job_id)
         assert after is not None
         return after.public()
 
@@ -331,9 +335,9 @@ def _accepted(body: dict[str, Any], job_id: str) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
 
 
-def _own_job(service: _Service, request: Request, job_id: str) -> Any:
+async def _own_job(service: _Service, request: Request, job_id: str) -> Any:
     owner = service.owner(request)
-    job = service.store.get(job_id)
+    job = await service.get(job_id)
     if job is None or (service.owners and job.owner != owner):
         raise ProblemError(404, "no such job", f"no job {job_id!r} for this key", kind="not-found")
     return job
@@ -437,7 +441,7 @@ async def _submit(request: Request, service: _Service, owner: str) -> str:
     solver = request.query_params.get("solver", "highs")
     if solver not in ("highs", "cbc"):
         raise ProblemError(422, "unknown solver", f"solver must be highs or cbc; got {solver!r}", kind="bad-parameter")
-    if service.store.count("queued") >= settings.max_queued:
+    if await run_in_threadpool(service.store.count, "queued") >= settings.max_queued:
         raise ProblemError(
             429,
             "too many queued jobs",
@@ -472,10 +476,10 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
     fmt = _wanted_format(request)
     lang = _lang(request)
     if fmt == "json":
-        body = service.store.plan_json(job_id)
+        body = await run_in_threadpool(service.store.plan_json, job_id)
         assert body is not None
         return Response(body, media_type=_FORMATS["json"])
-    blob = service.store.plan_pickle(job_id)
+    blob = await run_in_threadpool(service.store.plan_pickle, job_id)
     assert blob is not None
     data = await run_in_threadpool(_render, blob, fmt, lang)
     headers = {}

@@ -1,8 +1,9 @@
 """Jobs and their plans in SQLite: a restart loses no finished plan and re-queues unfinished jobs.
 
-One connection, used under a lock (the event loop's threads and the dispatcher threads share it);
-WAL mode so that readers do not wait for the writer. Plans are kept twice: the JSON a client gets,
-and the pickled ``Plan`` the renderings (Excel, HTML, CSV, text) are made from.
+One connection per thread, in WAL mode: readers never wait for a writer (a 50 MB plan being
+stored does not hold up a status read), and writers take turns inside SQLite. Plans are kept
+twice: the JSON a client gets, and the pickled ``Plan`` the renderings (Excel, HTML, CSV, text)
+are made from.
 """
 
 from __future__ import annotations
@@ -82,20 +83,34 @@ class JobStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        #: multi-statement changes (cancel, re-queue) are made one at a time
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._stages: dict[str, str] = {}
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=60)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self._db.execute(sql, args).fetchall()
 
     # ------------------------------------------------------------------------------ writes
     def create(self, owner: str, scenario: bytes, lines: int, options: dict[str, Any]) -> Job:
@@ -112,13 +127,11 @@ class JobStore:
 
     def start(self, job_id: str) -> bool:
         """queued -> running; False when the job is no longer queued (cancelled meanwhile)."""
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE jobs SET status = 'running', stage = 'starting', started = ? "
-                "WHERE id = ? AND status = 'queued'",
-                (time.time(), job_id),
-            )
-            return cur.rowcount == 1
+        cur = self._db.execute(
+            "UPDATE jobs SET status = 'running', stage = 'starting', started = ? WHERE id = ? AND status = 'queued'",
+            (time.time(), job_id),
+        )
+        return cur.rowcount == 1
 
     def stage(self, job_id: str, stage: str) -> None:
         """A running job's stage: kept in memory (a restart re-queues running jobs anyway), so
@@ -144,14 +157,19 @@ class JobStore:
     def cancel(self, job_id: str) -> str | None:
         """Cancel a queued or running job; its status before, or None when it had finished."""
         with self._lock:
-            row = self._db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None or row[0] in FINISHED:
-                return None
-            self._db.execute(
-                "UPDATE jobs SET status = 'cancelled', stage = 'cancelled', finished = ? WHERE id = ?",
-                (time.time(), job_id),
-            )
-            return str(row[0])
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                if row is None or row[0] in FINISHED:
+                    return None
+                db.execute(
+                    "UPDATE jobs SET status = 'cancelled', stage = 'cancelled', finished = ? WHERE id = ?",
+                    (time.time(), job_id),
+                )
+                return str(row[0])
+            finally:
+                db.execute("COMMIT")
 
     def requeue_unfinished(self) -> list[str]:
         """At start-up: jobs a stopped service left queued or running go back to the queue."""
@@ -164,11 +182,10 @@ class JobStore:
 
     def purge(self, older_than: float) -> int:
         """Forget finished jobs (and their plans) that finished before ``older_than``."""
-        with self._lock:
-            cur = self._db.execute(
-                "DELETE FROM jobs WHERE status IN ('done', 'failed', 'cancelled') AND finished < ?", (older_than,)
-            )
-            return cur.rowcount
+        cur = self._db.execute(
+            "DELETE FROM jobs WHERE status IN ('done', 'failed', 'cancelled') AND finished < ?", (older_than,)
+        )
+        return cur.rowcount
 
     # ------------------------------------------------------------------------------ reads
     def get(self, job_id: str) -> Job | None:
