@@ -78,7 +78,9 @@ def _server(
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("service") / "jobs.sqlite3"
-    with _server(db, "--max-body-bytes", "2000000", "--max-lines", "5000", "--max-time-limit", "60") as (url, _):
+    options = ("--max-body-bytes", "2000000", "--max-lines", "5000", "--max-time-limit", "60")
+    # bodies above 200 kB are validated by a solver process, as national files are
+    with _server(db, *options, "--inline-validation-bytes", "200000") as (url, _):
         yield url
 
 
@@ -147,6 +149,18 @@ def test_a_refused_scenario_is_a_problem_document_with_every_field_problem(servi
     assert any(p["message"] == "phải lớn hơn hoặc bằng 0" for p in vi["problems"])
 
 
+def test_a_large_body_is_validated_by_a_solver_process_with_the_same_problems(service: str) -> None:
+    big = json.loads(QN_JSON)
+    big["lines"] = [{**ln, "component": f"c{k}"} for k in range(30) for ln in big["lines"][:90]]
+    big["lines"][17]["capacity"] = -5
+    assert 200_000 < len(json.dumps(big)) < 2_000_000
+    body = _problem(httpx.post(service + "/v1/solve?wait=30", json=big, timeout=60), 422)
+    assert [p["path"] for p in body["problems"]] == ["lines[17].capacity"]
+    job = httpx.post(service + "/v1/jobs", json=big).json()["id"]  # accepted, then refused by its worker
+    assert _wait_status(service, job, ("failed",))["error"]["reason"] == "invalid scenario"
+    _problem(httpx.get(f"{service}/v1/jobs/{job}/plan"), 422)
+
+
 def test_validate_a_good_scenario(service: str) -> None:
     body = httpx.post(service + "/v1/validate", content=QN_JSON, headers=JSON).json()
     assert body["status"] == "valid" and body["lines"] == 92 and body["localities"] == 18
@@ -203,7 +217,8 @@ def test_limits_and_bad_requests(service: str) -> None:
     big = json.loads(QN_JSON)
     big["lines"] = [{**big["lines"][0], "locality": f"l{k}"} for k in range(5001)]
     big.pop("localities", None)
-    _problem(httpx.post(service + "/v1/solve", json=big), 413)  # more lines than --max-lines
+    assert len(json.dumps(big)) > 200_000  # validated by the solver process
+    _problem(httpx.post(service + "/v1/solve?wait=30", json=big, timeout=60), 413)  # more lines than --max-lines
     _problem(httpx.post(service + "/v1/solve", content=b"", headers=JSON), 400)
     _problem(httpx.post(service + "/v1/solve?time_limit=61", content=QN_JSON, headers=JSON), 422)
     _problem(httpx.post(service + "/v1/solve?wait=soon", content=QN_JSON, headers=JSON), 422)

@@ -159,6 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--max-time-limit", type=float, help="largest time_limit a request may ask (default 600 s)")
     sv.add_argument("--max-queued", type=int, help="queued jobs before 429 (default 200)")
     sv.add_argument("--retention", type=float, help="seconds finished jobs are kept (default 7 days)")
+    sv.add_argument(
+        "--inline-validation-bytes",
+        type=int,
+        help="JSON bodies up to this size are validated on arrival, larger ones by a solver process (default 1 MB)",
+    )
     c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
     c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
     c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
@@ -381,6 +386,7 @@ def _run(args: argparse.Namespace) -> int:
             max_time_limit=args.max_time_limit,
             max_queued=args.max_queued,
             retention=args.retention,
+            inline_validation_bytes=args.inline_validation_bytes,
         )
         serve(settings)
         return EXIT_PLAN

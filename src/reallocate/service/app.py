@@ -344,6 +344,8 @@ async def _own_job(service: _Service, request: Request, job_id: str) -> Any:
 
 
 def _failure(error: dict[str, Any]) -> ProblemError:
+    if error.get("reason") == "too many lines":
+        return ProblemError(413, "too many lines", str(error.get("detail", "")), kind="too-large")
     if error.get("reason") == "invalid scenario":
         return ProblemError(
             422,
@@ -368,8 +370,11 @@ async def _body(request: Request, settings: ServiceSettings) -> bytes:
     return b"".join(chunks)
 
 
-async def _read_scenario(request: Request, settings: ServiceSettings) -> tuple[Any, bytes]:
-    """The scenario of a request (JSON body, or an uploaded file), validated; and its JSON."""
+async def _read_scenario(request: Request, settings: ServiceSettings, *, defer: bool = False) -> tuple[Any, bytes]:
+    """The scenario of a request (JSON body, or an uploaded file), validated; and its JSON.
+    With ``defer``, a JSON body above ``settings.inline_validation_bytes`` is left for the solver
+    process to validate (the scenario is then None): validating a national file here would hold
+    the event loop's interpreter for a second."""
     from ..scenario import Scenario
 
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -384,6 +389,8 @@ async def _read_scenario(request: Request, settings: ServiceSettings) -> tuple[A
                 raise ProblemError(
                     400, "no scenario", "send a scenario as JSON, or upload a file (multipart)", kind="bad-request"
                 )
+            if defer and len(text) > settings.inline_validation_bytes:
+                return None, text
             scenario = await run_in_threadpool(Scenario.from_json, text)
     except ScenarioError as exc:
         raise ProblemError(
@@ -428,8 +435,9 @@ def _read_upload(raw: bytes, content_type: str) -> Any:
 
 async def _submit(request: Request, service: _Service, owner: str) -> str:
     settings = service.settings
-    scenario, text = await _read_scenario(request, settings)
-    request.state.lines = len(scenario.lines)
+    scenario, text = await _read_scenario(request, settings, defer=True)
+    lines = len(scenario.lines) if scenario is not None else 0
+    request.state.lines = lines or None
     limit = _number(request, "time_limit", settings.max_time_limit)
     if limit <= 0 or limit > settings.max_time_limit:
         raise ProblemError(
@@ -449,9 +457,8 @@ async def _submit(request: Request, service: _Service, owner: str) -> str:
             kind="busy",
             headers={"Retry-After": "5"},
         )
-    job = await run_in_threadpool(
-        service.store.create, owner, text, len(scenario.lines), {"time_limit": limit, "solver": solver}
-    )
+    options = {"time_limit": limit, "solver": solver, "max_lines": settings.max_lines}
+    job = await run_in_threadpool(service.store.create, owner, text, lines, options)
     service.pool.submit(job.id)
     return job.id
 

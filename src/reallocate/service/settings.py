@@ -37,6 +37,9 @@ class ServiceSettings:
     max_queued: int = 200
     #: how long finished jobs and their plans are kept, in seconds
     retention: float = 7 * 24 * 3600.0
+    #: JSON bodies up to this size are validated as they arrive (a 422 at once); larger ones by the
+    #: solver process (their job fails with the same problems)
+    inline_validation_bytes: int = 1_000_000
     #: longest ?wait= a request may hold its connection, in seconds
     max_wait: float = 60.0
     #: API keys; when any is set, every request needs one (``Authorization: Bearer KEY``)

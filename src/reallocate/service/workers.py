@@ -46,6 +46,10 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in the wo
         try:
             conn.send(("stage", job_id, "validating"))
             scenario = Scenario.from_json(scenario_bytes)
+            top = options.get("max_lines")
+            if top is not None and len(scenario.lines) > top:
+                conn.send(("toolarge", job_id, f"at most {top} lines; got {len(scenario.lines)}"))
+                continue
             conn.send(("stage", job_id, "solving"))
             plan = solve(scenario, solver=options.get("solver", "highs"), time_limit=options.get("time_limit"))
             conn.send(("stage", job_id, "writing"))
@@ -139,6 +143,8 @@ class _Slot:
                     store.finish(job_id, msg[2], msg[3], msg[4])
                 elif kind == "invalid":
                     store.fail(job_id, {"reason": "invalid scenario", **msg[2]})
+                elif kind == "toolarge":
+                    store.fail(job_id, {"reason": "too many lines", "detail": msg[2]})
                 else:
                     store.fail(job_id, {"reason": "solver failure", "detail": msg[2]})
                 return
