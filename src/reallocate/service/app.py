@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -459,7 +459,7 @@ async def _submit(request: Request, service: _Service, owner: str) -> str:
         )
     options = {"time_limit": limit, "solver": solver, "max_lines": settings.max_lines}
     job = await run_in_threadpool(service.store.create, owner, text, lines, options)
-    service.pool.submit(job.id)
+    service.pool.submit(job.id, scenario)
     return job.id
 
 
@@ -485,6 +485,9 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
     if fmt == "json":
         body = await run_in_threadpool(service.store.plan_json, job_id)
         assert body is not None
+        if len(body) > _CHUNK:
+            # a national plan (tens of MB) goes out in pieces, so the loop serves others between them
+            return StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
         return Response(body, media_type=_FORMATS["json"])
     blob = await run_in_threadpool(service.store.plan_pickle, job_id)
     assert blob is not None
@@ -494,6 +497,16 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
         suffix = {"excel": "xlsx", "csv": "zip", "html": "html"}[fmt]
         headers["Content-Disposition"] = f'attachment; filename="plan-{job_id[:8]}.{suffix}"'
     return Response(data, media_type=_FORMATS[fmt], headers=headers)
+
+
+_CHUNK = 1 << 20
+
+
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(body)
+    for start in range(0, len(body), _CHUNK):
+        yield bytes(view[start : start + _CHUNK])
+        await asyncio.sleep(0)
 
 
 def _render(blob: bytes, fmt: str, lang: str) -> bytes:

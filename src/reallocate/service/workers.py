@@ -45,7 +45,8 @@ def _worker_main(conn: Connection) -> None:  # pragma: no cover - runs in the wo
         began = time.perf_counter()
         try:
             conn.send(("stage", job_id, "validating"))
-            scenario = Scenario.from_json(scenario_bytes)
+            # a scenario the service validated on arrival comes as itself; others as their JSON
+            scenario = scenario_bytes if isinstance(scenario_bytes, Scenario) else Scenario.from_json(scenario_bytes)
             top = options.get("max_lines")
             if top is not None and len(scenario.lines) > top:
                 conn.send(("toolarge", job_id, f"at most {top} lines; got {len(scenario.lines)}"))
@@ -103,9 +104,10 @@ class _Slot:
                 continue
             if job_id is None:
                 return
+            parsed = self.pool.parsed.pop(job_id, None)
             if not store.start(job_id):
                 continue  # cancelled while queued
-            scenario = store.scenario(job_id)
+            scenario: Any = parsed if parsed is not None else store.scenario(job_id)
             job = store.get(job_id)
             if scenario is None or job is None:
                 continue
@@ -116,7 +118,7 @@ class _Slot:
                 self.current = None
                 self.pool.finished(job_id)
 
-    def _solve(self, job_id: str, scenario: bytes, options: dict[str, Any]) -> None:
+    def _solve(self, job_id: str, scenario: Any, options: dict[str, Any]) -> None:
         store = self.pool.store
         assert self.conn is not None
         try:
@@ -170,6 +172,8 @@ class WorkerPool:
         self.store = store
         self.ctx = mp.get_context("spawn")
         self.queue: queue.Queue[str | None] = queue.Queue()
+        #: scenarios validated on arrival, handed to the worker as objects (no second parse)
+        self.parsed: dict[str, Any] = {}
         self.stopping = False
         self.on_finish = on_finish
         self.slots = [_Slot(self, k) for k in range(max(1, workers))]
@@ -180,12 +184,15 @@ class WorkerPool:
         for slot in self.slots:
             slot.thread.start()
 
-    def submit(self, job_id: str) -> None:
+    def submit(self, job_id: str, scenario: Any = None) -> None:
+        if scenario is not None:
+            self.parsed[job_id] = scenario
         self.queue.put(job_id)
 
     def cancel(self, job_id: str) -> str | None:
         """Cancel a job: a queued one is skipped, a running one's worker is killed and replaced."""
         before = self.store.cancel(job_id)
+        self.parsed.pop(job_id, None)
         if before == "running":
             for slot in self.slots:
                 if slot.current == job_id:
