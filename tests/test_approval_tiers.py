@@ -198,6 +198,8 @@ def _check(data: dict[str, Any], method: str = "auto") -> None:
     plan = reallocate.solve(reallocate.Scenario.from_dict(data), method=method)  # type: ignore[arg-type]
     assert plan.status == "optimal", plan.message
     plan.verify()
+    # every stage holds on the optimal face the stage before it left (no retry on wider rows)
+    assert all(r.status == "optimal" for r in plan.stages), [(r.stage, r.status) for r in plan.stages]
     reference = _reference(data)
     achieved = _achieved(data, plan)
     for goal in ["absorb", *data["rules"]["order"]]:
@@ -270,3 +272,19 @@ def test_an_order_must_name_every_goal_once(order: list[str], problem: str) -> N
         reallocate.Scenario.from_dict(data)
     text = str(caught.value)
     assert "rules" in text and "order" in text and problem in text
+
+
+def test_a_later_stage_keeps_the_approval_stages_face() -> None:
+    """Found by a review: after the approval stage narrowed the amounts, its face fixed groups at
+    their caps instead of at the narrowed bounds; every later stage was infeasible on the face and
+    the last retry failed (status error). Priority shares, locality and program move costs."""
+    from pathlib import Path
+
+    scenario = reallocate.Scenario.from_json((Path(__file__).parent / "data" / "tiers-face-priority.json").read_text())
+    plans = {m: reallocate.solve(scenario, method=m) for m in ("auto", "lp", "pulp")}  # type: ignore[arg-type]
+    for m, plan in plans.items():
+        assert plan.status == "optimal", (m, plan.message)
+        assert all(r.status == "optimal" for r in plan.stages), (m, [(r.stage, r.status) for r in plan.stages])
+        plan.verify()
+    finals = {m: plan.final_units.tolist() for m, plan in plans.items()}
+    assert finals["auto"] == finals["lp"] == finals["pulp"]

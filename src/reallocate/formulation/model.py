@@ -731,9 +731,13 @@ class Formulation:
             at_up = (d < -tol) & (xs >= up - near)
             idx = program.index[name]
             if name == "lo" and not program.has("hi") and self.in_amount_space(program.stage):
-                # amount space: held at nothing, or at everything it can move
-                out.amount_upper[idx[at_lo]] = 0
-                out.amount_lower[idx[at_up]] = self.g_cap[idx[at_up]]
+                # amount space: held at its lower bound, or at its upper one: the bounds this
+                # program had (an earlier stage's face may have narrowed them below the caps)
+                s = float(self.scale)
+                out.amount_upper[idx[at_lo]] = np.rint(lo[at_lo] * s).astype(np.int64)
+                out.amount_lower[idx[at_up]] = np.minimum(self.g_cap[idx[at_up]], np.rint(up[at_up] * s)).astype(
+                    np.int64
+                )
                 continue
             lo_all, up_all = out.bounds.get(name, (np.full(sizes[name], -np.inf), np.full(sizes[name], np.inf)))
             up_all[idx[at_lo]] = lo[at_lo]
