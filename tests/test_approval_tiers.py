@@ -288,3 +288,24 @@ def test_a_later_stage_keeps_the_approval_stages_face() -> None:
         plan.verify()
     finals = {m: plan.final_units.tolist() for m, plan in plans.items()}
     assert finals["auto"] == finals["lp"] == finals["pulp"]
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("n", [2_000_000, 30_000_000])
+def test_an_approval_stage_never_trades_absorbed_money(solver: str, n: int) -> None:
+    """Found by a review: with the approval stage before the shares, CBC kept the absorb optimum
+    only to its 1e-6 tolerance and gave 2 (30) units of it for a cheaper approval, saying
+    "optimal". Independent pools now hold their exact totals in every stage."""
+    rules = {"pool_by": ["fund"], "move_costs": {"program": 10}}
+    lines = [
+        {"locality": "A", "program": "P1", "fund": "inv", "allocated": n, "capacity": 0},
+        {"locality": "B", "program": "P2", "fund": "inv", "allocated": 0, "capacity": n},
+        {"locality": "C", "program": "P1", "fund": "inv", "allocated": n, "capacity": n // 2},
+    ]
+    sc = reallocate.Scenario.from_dict({"name": "t", "precision": 1, "rules": rules, "lines": lines})
+    for method in ("auto", "pulp"):
+        plan = reallocate.solve(sc, solver=solver, method=method)  # type: ignore[arg-type]
+        assert plan.status == "optimal" and plan.summary is not None
+        assert plan.summary.moved == n, (method, plan.summary.moved)
+        # the least approval cost for that money: C's surplus n/2 stays in P1... none can: B alone has room
+        assert plan.summary.transfer_cost == 10 * n

@@ -507,3 +507,25 @@ def test_one_headline_wording_everywhere(lang: str) -> None:
     assert (headline[:1].upper() + headline[1:]) in html
     if lang == "vi":
         assert "vốn có nguy cơ hủy" in headline and "vốn hủy " not in headline
+
+
+@pytest.mark.parametrize(
+    "en, vi",
+    [
+        (  # a list of what blocks a lapse: no item takes the rest of the list
+            "max_loss of D1, max_gain of D2 and D3, frozen",
+            "mức giảm tối đa (max_loss) của D1, mức tăng tối đa (max_gain) của D2 và D3, bị khóa (frozen)",
+        ),
+        ("max_loss of D1, min_transfer", "mức giảm tối đa (max_loss) của D1, mức điều chuyển tối thiểu (min_transfer)"),
+        (  # a free field never takes the next part of a message
+            "time limit reached in stage 'share'; the best plan found is kept (not proven optimal)",
+            "hết thời gian trong bước 'share'; giữ phương án tốt nhất đã tìm được (chưa chứng minh tối ưu)",
+        ),
+        (
+            "stage 'count': solver crashed; fewest transfers not searched (5,000 candidate pairs > 150)",
+            "bước 'count': bộ giải gặp sự cố; chưa tìm số lần điều chuyển ít nhất (5.000 cặp ứng viên > 150)",
+        ),
+    ],
+)
+def test_a_field_never_swallows_the_next_part(en: str, vi: str) -> None:
+    assert translate(en, "vi") == vi

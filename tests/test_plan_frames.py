@@ -100,3 +100,23 @@ def test_a_plan_without_lines_has_the_same_columns() -> None:
     plan = solve(quang_nam_2023(rules={"target_rate": 1.0}))
     assert not plan.found
     assert list(plan.lines.columns) == ["locality", "name", *[c for c in plan.exact_lines().columns][1:], "reason"]
+
+
+def test_fractional_amounts_are_the_nearest_double() -> None:
+    # 3 units of 0.1 is 0.3, not 3 * 0.1 = 0.30000000000000004
+    plan = solve(_two_lines("0.1", "0.3", "0.2"))
+    assert plan.lines["allocated"].tolist() == [0.3, 0.0]
+    plan = solve(_two_lines("0.01", "1.15", "1.15"))
+    assert plan.lines["allocated"].tolist()[0] == 1.15 and plan.transfers["amount"].tolist() == [1.15]
+
+
+def test_empty_tables_keep_numeric_dtypes() -> None:
+    no_moves = solve(
+        Scenario.from_dict(
+            {"name": "p", "lines": [{"locality": "a", "program": "p", "fund": "f", "allocated": 3, "capacity": 3}]}
+        )
+    )
+    assert len(no_moves.transfers) == 0
+    assert no_moves.transfers["amount"].dtype == np.int64 and no_moves.transfers["cost"].dtype == np.float64
+    infeasible = solve(quang_nam_2023(rules={"target_rate": 1.0}))
+    assert len(infeasible.lines) == 0 and infeasible.lines["final"].dtype == np.int64

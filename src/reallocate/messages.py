@@ -579,7 +579,8 @@ SENTENCES: tuple[tuple[str, str], ...] = (
 
 _NUMBER = r"[-+]?(?:\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|\.\d+)"
 #: what a field of each kind matches (any other kind: any text, as little as needed)
-_PATTERN = {"n": _NUMBER, "p": r"[-+]?\d+(?:\.\d+)?%", "l": r"[^;]+?"}
+#: a text field never spans "; " (parts of a longer message); a message field may
+_PATTERN = {"n": _NUMBER, "p": r"[-+]?\d+(?:\.\d+)?%", "l": r"[^;]+?", "": r"[^;]+?", "m": r".+?"}
 _FIELD = re.compile(r"\{(\w+)(?::([nmlpsu]))?\}")
 
 
@@ -620,7 +621,7 @@ class _Sentence:
             parts.append(re.escape(en[pos : m.start()]))
             name, kind = m.group(1), m.group(2) or ""
             kinds[name] = kind
-            parts.append(f"(?P<{name}>{_PATTERN.get(kind, '.+?')})")
+            parts.append(f"(?P<{name}>{_PATTERN.get(kind, '[^;]+?')})")
             pos = m.end()
         parts.append(re.escape(en[pos:]))
         self.regex = re.compile("".join(parts), re.DOTALL)
@@ -654,6 +655,10 @@ def _translate(text: str) -> str:
         return text[:start] + _translate(stripped) + text[start + len(stripped) :]
     if not text:
         return text
+    if ", " in text and all(_known(part) for part in text.split(", ")):
+        # a list of known items (what blocks a lapse): each in turn, so that no item's free field
+        # takes the rest of the list
+        return ", ".join(_translate(part) for part in text.split(", "))
     for sentence in _candidates(text):
         m = sentence.regex.fullmatch(text)
         if m is not None:

@@ -150,7 +150,16 @@ def _numbers(units: np.ndarray, precision: Decimal) -> np.ndarray:
         top = int(np.abs(units).max(initial=0))
         if top * step < 2**63:
             return units * step
+    inverse = 1 / precision
+    if inverse == inverse.to_integral_value():
+        # 0.3 is 3 / 10 (the nearest double), not 3 * 0.1 (0.30000000000000004)
+        return units.astype(np.float64) / float(inverse)
     return units.astype(np.float64) * float(precision)
+
+
+def _amount_dtype(precision: Decimal) -> str:
+    """The dtype ``_numbers`` gives for ordinary amounts at this precision (for empty tables)."""
+    return "int64" if precision == precision.to_integral_value() else "float64"
 
 
 @dataclass(eq=False)
@@ -265,7 +274,11 @@ class Plan:
         import pandas as pd
 
         if self.final_units is None:
-            return pd.DataFrame(columns=["locality", "name", *LINE_COLUMNS[1:], "reason"])
+            dtype = _amount_dtype(self.scenario.precision)
+            empty: dict[str, Any] = {c: pd.Series(dtype=object) for c in ("locality", "name", *LINE_KEYS[1:])}
+            empty.update({c: pd.Series(dtype=dtype) for c in LINE_AMOUNT_COLUMNS})
+            empty["reason"] = pd.Series(dtype=object)
+            return pd.DataFrame(empty)
         sc = self.scenario
         final = self.final_units
         columns: dict[str, Any] = {}
@@ -321,8 +334,10 @@ class Plan:
         frame = self.exact_transfers()
         if len(frame):
             frame["amount"] = _numbers(self.transfer_units, self.scenario.precision)
-            frame["unit_cost"] = frame["unit_cost"].astype("float64")
-            frame["cost"] = frame["cost"].astype("float64")
+        else:
+            frame["amount"] = frame["amount"].astype(_amount_dtype(self.scenario.precision))
+        frame["unit_cost"] = frame["unit_cost"].astype("float64")
+        frame["cost"] = frame["cost"].astype("float64")
         return frame
 
     def exact_transfers(self) -> pd.DataFrame:

@@ -153,6 +153,12 @@ class Formulation:
         self.uses_flows = self.pair_mode == "flows"
         #: the money stages (absorb, share) have a closed form: every pool is independent
         self.closed_money = not self.coupled and not self.uses_always and not self.priced_before_share
+        #: independent pools with a priced stage before the shares: what each pool moves is known
+        #: exactly (min(surplus, room)) and held by an equality row in every stage, not by a kept
+        #: optimum's tolerance (with CBC's 1e-6 that let a few units go for a cheaper approval)
+        self.pool_totals: np.ndarray | None = None
+        if not self.coupled and not self.uses_always and self.priced_before_share:
+            self.pool_totals = np.minimum(self.pool_surplus, self.pool_room)
 
     # ------------------------------------------------------------------------------ groups
     def _build_groups(self) -> None:
@@ -480,6 +486,17 @@ class Formulation:
                 0.0,
                 "pool",
             )
+        if self.pool_totals is not None and not per_line:
+            rec = self.g_recipient[amount_group]
+            b.row_block(
+                self.g_pool[amount_group[rec]],
+                amount_cols[rec],
+                np.ones(int(rec.sum())),
+                self.n_pools,
+                EQ,
+                self.pool_totals / s,
+                "total",
+            )
         if uses:
             self._use_rows(b)
         if self.coupled:
@@ -744,7 +761,7 @@ class Formulation:
             lo_all[idx[at_up]] = up[at_up]
             out.bounds[name] = (lo_all, up_all)
         for kind, start, n, payload in program.row_groups:
-            if kind in ("kept", "pool", "line", "group"):
+            if kind in ("kept", "pool", "line", "group", "total"):
                 continue  # equalities already
             y = row_dual[start : start + n]
             for p in payload[np.abs(y) > tol].tolist():
