@@ -335,7 +335,7 @@ class Plan:
         if len(frame):
             frame["amount"] = _numbers(self.transfer_units, self.scenario.precision)
         else:
-            frame["amount"] = frame["amount"].astype(_amount_dtype(self.scenario.precision))
+            frame["amount"] = frame["amount"].astype(np.dtype(_amount_dtype(self.scenario.precision)))
         frame["unit_cost"] = frame["unit_cost"].astype("float64")
         frame["cost"] = frame["cost"].astype("float64")
         return frame
