@@ -411,6 +411,10 @@ def _solve(scenario: Scenario, solver: SolverName, limit: float | None, method: 
             integer_note = str(exc)
             moves = None
             if form.scale == 1:
+                # the integer problem is solved by HiGHS whatever the LP solver was: earlier optima
+                # are kept to HiGHS's precision, not CBC's 1e-6 (which let a later stage give up
+                # units of absorbed money for one transfer fewer)
+                form.digits = SOLVER_DIGITS["highs"]
                 stages = _run_stages(form, solver, True, deadline, closed=None, integer=True)
                 reports = reports + stages.reports
                 status = stages.status
