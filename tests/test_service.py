@@ -366,3 +366,24 @@ def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
         assert int(refused.headers["retry-after"]) > 0
         httpx.delete(f"{url}/v1/jobs/{running}")
         assert _wait_status(url, queued.json()["id"], ("done",))["status"] == "done"
+
+
+def test_a_parquet_upload_of_lines_solves_like_the_json(service: str, tmp_path: Path) -> None:
+    path = tmp_path / "lines.parquet"
+    QN.to_frames()["lines"].to_parquet(path)
+    response = httpx.post(
+        service + "/v1/solve?wait=30", files={"file": ("lines.parquet", path.read_bytes())}, timeout=60
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["summary"]["moved"] == json.loads(reallocate.solve(QN).to_json())["summary"]["moved"]
+
+
+def test_finished_jobs_are_forgotten_after_the_retention_time(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--retention", "1") as (url, _):
+        job = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON).json()["id"]
+        _wait_status(url, job, ("done",))
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{url}/v1/jobs/{job}").status_code != 404:
+            assert time.monotonic() < deadline, "the finished job was never purged"
+            time.sleep(0.2)
+        _problem(httpx.get(f"{url}/v1/jobs/{job}/plan"), 404)
