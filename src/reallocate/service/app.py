@@ -216,13 +216,23 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.post("/v1/solve")
     async def solve(request: Request) -> Response:
         owner = service.owner(request)
-        job_id = await _submit(request, service, owner)
-        wait = _number(request, "wait", 10.0)
-        await service.wait(job_id, min(max(wait, 0.0), settings.max_wait))
-        job = await service.get(job_id)
+        wait = min(max(_number(request, "wait", 10.0), 0.0), settings.max_wait)
+        fmt = _wanted_format(request)
+        # the waiter is registered before the job can start: no read is needed to know it ended
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        job_id = await _submit(request, service, owner, fut if wait > 0 else None)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(fut), timeout=wait)
+        job, body = await run_in_threadpool(_job_and_plan, service.store, job_id, fmt == "json")
         assert job is not None
         if job.status == "done":
             request.state.solve_seconds = job.solve_seconds
+            if body is not None:
+                return (
+                    Response(body, media_type=_FORMATS["json"])
+                    if len(body) <= _CHUNK
+                    else StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
+                )
             return await _plan_response(request, service, job_id)
         if job.status == "failed":
             raise _failure(job.error or {})
@@ -433,7 +443,26 @@ def _read_upload(raw: bytes, content_type: str) -> Any:
         return read_scenario(target)
 
 
-async def _submit(request: Request, service: _Service, owner: str) -> str:
+def _job_and_plan(store: JobStore, job_id: str, with_plan: bool) -> tuple[Any, bytes | None]:
+    """The job, and its plan JSON when it is done and wanted: one trip off the event loop."""
+    job = store.get(job_id)
+    body = store.plan_json(job_id) if with_plan and job is not None and job.status == "done" else None
+    return job, body
+
+
+def _create_job(store: JobStore, max_queued: int, owner: str, text: bytes, lines: int, options: dict[str, Any]) -> Any:
+    if store.count("queued") >= max_queued:
+        raise ProblemError(
+            429,
+            "too many queued jobs",
+            f"{max_queued} jobs are waiting; try again shortly",
+            kind="busy",
+            headers={"Retry-After": "5"},
+        )
+    return store.create(owner, text, lines, options)
+
+
+async def _submit(request: Request, service: _Service, owner: str, waiter: asyncio.Future[None] | None = None) -> str:
     settings = service.settings
     scenario, text = await _read_scenario(request, settings, defer=True)
     lines = len(scenario.lines) if scenario is not None else 0
@@ -449,18 +478,12 @@ async def _submit(request: Request, service: _Service, owner: str) -> str:
     solver = request.query_params.get("solver", "highs")
     if solver not in ("highs", "cbc"):
         raise ProblemError(422, "unknown solver", f"solver must be highs or cbc; got {solver!r}", kind="bad-parameter")
-    if await run_in_threadpool(service.store.count, "queued") >= settings.max_queued:
-        raise ProblemError(
-            429,
-            "too many queued jobs",
-            f"{settings.max_queued} jobs are waiting; try again shortly",
-            kind="busy",
-            headers={"Retry-After": "5"},
-        )
     options = {"time_limit": limit, "solver": solver, "max_lines": settings.max_lines}
-    job = await run_in_threadpool(service.store.create, owner, text, lines, options)
+    job = await run_in_threadpool(_create_job, service.store, settings.max_queued, owner, text, lines, options)
+    if waiter is not None:
+        service.waiters.setdefault(job.id, []).append(waiter)
     service.pool.submit(job.id, scenario)
-    return job.id
+    return str(job.id)
 
 
 def _wanted_format(request: Request) -> str:
