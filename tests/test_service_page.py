@@ -87,3 +87,16 @@ def test_the_demo_and_a_refused_file(service: str, browser: object, tmp_path: Pa
     response = httpx.get(service + page.locator("#template").get_attribute("href"))
     assert response.status_code == 200 and response.content[:2] == b"PK"
     page.close()
+
+
+def test_every_word_of_the_page_exists_in_both_languages() -> None:
+    from reallocate.service.page import PAGE
+
+    words = PAGE[PAGE.index("const WORDS = {") : PAGE.index("};", PAGE.index("const WORDS = {"))]
+    en = words[words.index("en: {") : words.index("vi: {")]
+    vi = words[words.index("vi: {") :]
+    keys = re.compile(r"(\w+): \"")
+    assert set(keys.findall(en)) == set(keys.findall(vi)) and len(keys.findall(en)) >= 20
+    # every word the page's elements ask for is in the dictionary
+    asked = set(re.findall(r'data-t="(\w+)"', PAGE))
+    assert asked <= set(keys.findall(vi))
