@@ -5,8 +5,6 @@ and the explanation column is wide enough to read; printed on A4 (landscape, as 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,17 +14,6 @@ from reallocate import Plan, solve
 from reallocate.datasets import quang_nam_2023
 from reallocate.html import plan_html
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-#: flags for a closed network: no background connections, no sandbox as root
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: the printable width of A4 landscape with the report's 12 mm margins, in CSS pixels (96 per inch)
 A4_LANDSCAPE_PX = round((297 - 2 * 12) / 25.4 * 96)
 
@@ -44,17 +31,6 @@ MEASURE = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium (.ci/run does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

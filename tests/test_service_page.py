@@ -16,7 +16,6 @@ import pytest
 import reallocate
 from reallocate.datasets import quang_nam_2023
 from reallocate.io import write_scenario_excel
-from test_report_page import ARGS, CHROMIUM
 from test_service import _server
 
 
@@ -24,17 +23,6 @@ from test_service import _server
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with _server(tmp_path_factory.mktemp("page") / "jobs.sqlite3") as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium (.ci/run does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_upload_solve_read_switch_and_download(service: str, browser: object, tmp_path: Path) -> None:

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .charts import KINDS, plot, png_bytes, pool_names
-from .explain import REASONS
-from .labels import REASONS_VI, amount_text, check_lang, label, percent_text, phrase, unit_text
+from .labels import amount_text, check_lang, label, percent_text, phrase, reason_text, unit_text
 from .messages import translate
 from .plan import records
 from .scenario import LINE_KEYS
@@ -161,12 +160,6 @@ def _cell(value: str) -> str:
     return value if isinstance(value, _Markup) else _e(value)
 
 
-def _reason(code: str, lang: str) -> str:
-    if lang == "vi":
-        return REASONS_VI.get(code, code)
-    return REASONS.get(code, code)
-
-
 def _line_name(scenario: Scenario, i: int, lang: str) -> str:
     """``Nam Trà My (dtts / recurrent)`` with the fund in ``lang``."""
     key = scenario.table.keys[i]
@@ -291,7 +284,7 @@ def _lines(plan: Plan, lang: str) -> str:
         ]
         if reasons is not None and texts is not None:
             why = translate(str(texts[i]), lang)
-            row.append(_Markup(f'<span class="reason">{_e(_reason(str(reasons[i]), lang))}</span>{_e(why)}'))
+            row.append(_Markup(f'<span class="reason">{_e(reason_text(str(reasons[i]), lang))}</span>{_e(why)}'))
         rows.append(row)
     header = [label(k, lang) for k in (*keys, *amounts)]
     first = len(keys)

@@ -280,14 +280,13 @@ class Plan:
             empty["reason"] = pd.Series(dtype=object)
             return pd.DataFrame(empty)
         sc = self.scenario
-        final = self.final_units
         columns: dict[str, Any] = {}
         for k in LINE_KEYS:
             columns[k] = sc.lines.values(k)
             if k == "locality":
                 labels = sc.locality_labels()
                 columns["name"] = [labels.get(v, v) for v in columns[k]]
-        for name, units in self._line_units(final).items():
+        for name, units in self.line_units().items():
             columns[name] = _numbers(units, sc.precision)
         if self.explain is not None:
             columns["reason"] = self.explain.lines["reason"].tolist()
@@ -295,8 +294,11 @@ class Plan:
         frame.index.name = "line"
         return frame
 
-    def _line_units(self, final: np.ndarray) -> dict[str, np.ndarray]:
+    def line_units(self) -> dict[str, np.ndarray]:
+        """The amount columns of ``lines`` in whole units of precision (int64), exactly."""
         t = self.scenario.table
+        final = self.final_units
+        assert final is not None, "a plan without lines has no line amounts"
         return {
             "allocated": t.allocated,
             "disbursed": t.disbursed,
@@ -318,9 +320,8 @@ class Plan:
             return pd.DataFrame(columns=list(LINE_COLUMNS))
         sc = self.scenario
         p = sc.precision
-        final = self.final_units
         columns: dict[str, Any] = {k: sc.lines.values(k) for k in LINE_KEYS}
-        for name, units in self._line_units(final).items():
+        for name, units in self.line_units().items():
             columns[name] = decimals(units, p)
         frame = pd.DataFrame(columns, columns=list(LINE_COLUMNS))
         frame.index.name = "line"

@@ -176,25 +176,12 @@ def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
     from ..plan_json import plan_json_chunks
 
     sc = plan.scenario
-    t = sc.table
     p = sc.precision
     n = len(sc.lines)
     found = plan.final_units is not None
     cols: dict[str, Any] = _keys(plan, np.arange(n), "") if found else {}
     if found:
-        assert plan.final_units is not None
-        final = plan.final_units
-        units = {
-            "allocated": t.allocated,
-            "disbursed": t.disbursed,
-            "capacity": t.capacity,
-            "surplus": t.surplus,
-            "room": t.room,
-            "final": final,
-            "change": final - t.allocated,
-            "absorbable_before": t.absorbable,
-            "absorbable_after": np.minimum(final, t.capacity),
-        }
+        units = plan.line_units()
         for name in _PLAN_LINE_AMOUNTS:
             cols[name] = _amount_array(units[name], p)
         if plan.explain is not None and plan.explain.reasons.shape[0] == n:
