@@ -43,8 +43,9 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(
-    db: Path, *options: str, env: dict[str, str] | None = None
+    db: Path, *options: str, env: dict[str, str] | None = None, up: int = 200
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``reallocate serve`` on a free port, yielded once ``/health`` answers ``up``."""
     port = _free_port()
     cmd = [sys.executable, "-m", "reallocate", "serve", "--port", str(port), "--db", str(db), *options]
     if "--workers" not in options:
@@ -57,7 +58,7 @@ def _server(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                if httpx.get(url + "/health", timeout=1).status_code == up:
                     break
             except httpx.HTTPError:
                 pass
@@ -387,3 +388,78 @@ def test_finished_jobs_are_forgotten_after_the_retention_time(tmp_path: Path) ->
             assert time.monotonic() < deadline, "the finished job was never purged"
             time.sleep(0.2)
         _problem(httpx.get(f"{url}/v1/jobs/{job}/plan"), 404)
+
+
+# ------------------------------------------------------------------------------- lanes
+def _small_json() -> bytes:
+    """The first 30 lines of the Quảng Nam scenario: a job below ``--big-lines 50``."""
+    data = json.loads(QN_JSON)
+    data["lines"] = data["lines"][:30]
+    return json.dumps(data).encode("utf-8")
+
+
+def test_small_jobs_go_before_big_ones_that_came_first(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--big-lines", "50") as (url, _):
+        slow = httpx.post(url + "/v1/jobs", content=SLOW_JSON, headers=JSON).json()["id"]
+        _wait_status(url, slow, ("running",))
+        big = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON).json()["id"]
+        small = httpx.post(url + "/v1/jobs", content=_small_json(), headers=JSON).json()["id"]
+        assert httpx.get(url + "/health").json()["queued"] == {"small": 1, "big": 1}
+        httpx.delete(f"{url}/v1/jobs/{slow}")
+        first, second = (_wait_status(url, job, ("done",)) for job in (small, big))
+        assert first["created"] > second["created"] and first["started"] < second["started"]
+
+
+def test_with_two_workers_one_keeps_to_small_jobs(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "2", "--big-lines", "50") as (url, _):
+        slow = [httpx.post(url + "/v1/jobs", content=SLOW_JSON, headers=JSON).json()["id"] for _ in range(2)]
+        _wait_status(url, slow[0], ("running",))
+        small = httpx.post(url + "/v1/solve?wait=30", content=_small_json(), headers=JSON, timeout=60)
+        assert small.status_code == 200 and small.json()["status"] == "optimal"
+        # the second national job waits for the worker that takes big jobs; the other stayed free
+        assert httpx.get(f"{url}/v1/jobs/{slow[1]}").json()["status"] == "queued"
+        health = httpx.get(url + "/health").json()
+        assert health["running"] == 1 and health["queued"] == {"small": 0, "big": 1}
+        for job in slow:
+            httpx.delete(f"{url}/v1/jobs/{job}")
+
+
+def test_a_worker_that_cannot_start_is_retried_with_growing_pauses(tmp_path: Path) -> None:
+    # 40 MiB of address space cannot hold numpy: the solver process dies before it is ready
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--worker-memory-mb", "40", up=503) as (url, _):
+        health = httpx.get(url + "/health")
+        assert health.status_code == 503 and health.headers["retry-after"]
+        assert health.json()["status"] == "unavailable" and health.json()["ready"] == 0
+        job = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
+        assert job.status_code == 202
+        time.sleep(2.5)
+        # no worker took it, so it did not fail for a fault of its own
+        assert httpx.get(f"{url}/v1/jobs/{job.json()['id']}").json()["status"] == "queued"
+    events = [json.loads(line) for line in Path(SERVICE_LOGS[-1]).read_text().splitlines() if "worker_start" in line]
+    pauses = [e["retry_in"] for e in events if e.get("event") == "worker_start_failed"]
+    assert len(pauses) >= 2 and pauses == sorted(pauses) and pauses[1] > pauses[0]
+
+
+def test_a_plan_over_a_megabyte_is_streamed_whole(service: str) -> None:
+    lines = []
+    for k in range(2400):
+        surplus = k % 2 == 0
+        lines.append(
+            {
+                "locality": f"district-{k:04d}",
+                "program": "ntm",
+                "fund": "investment",
+                "allocated": "1000" if surplus else "500",
+                "capacity": "400" if surplus else "900",
+            }
+        )
+    scenario = reallocate.Scenario.model_validate({"name": "streamed", "lines": lines})
+    with httpx.stream(
+        "POST", service + "/v1/solve?wait=30", content=scenario.to_json().encode(), headers=JSON, timeout=60
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers and response.headers["transfer-encoding"] == "chunked"
+        pieces = list(response.iter_raw())
+    body = b"".join(pieces)
+    assert len(body) > 1 << 20 and len(pieces) > 1
+    assert json.loads(body) == json.loads(reallocate.solve(scenario).to_json(indent=None))

@@ -164,6 +164,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="JSON bodies up to this size are validated on arrival, larger ones by a solver process (default 1 MB)",
     )
+    sv.add_argument(
+        "--big-lines",
+        type=int,
+        help="jobs of this many lines or more wait in the big lane: small jobs go first (default 50,000)",
+    )
+    sv.add_argument("--worker-nice", type=int, help="niceness of the solver processes (default 5)")
+    sv.add_argument(
+        "--worker-memory-mb", type=int, help="address-space cap of each solver process in MiB (default: none)"
+    )
     c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
     c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
     c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
@@ -387,6 +396,9 @@ def _run(args: argparse.Namespace) -> int:
             max_queued=args.max_queued,
             retention=args.retention,
             inline_validation_bytes=args.inline_validation_bytes,
+            big_lines=args.big_lines,
+            worker_nice=args.worker_nice,
+            worker_memory_mb=args.worker_memory_mb,
         )
         serve(settings)
         return EXIT_PLAN

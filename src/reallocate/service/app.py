@@ -63,7 +63,14 @@ class _Service:
         self.owners = settings.owners()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.waiters: dict[str, list[asyncio.Future[None]]] = {}
-        self.pool = WorkerPool(self.store, settings.workers, on_finish=self._finished)
+        self.pool = WorkerPool(
+            self.store,
+            settings.workers,
+            on_finish=self._finished,
+            big_lines=settings.big_lines,
+            nice=settings.worker_nice,
+            memory_mb=settings.worker_memory_mb,
+        )
 
     def _finished(self, job_id: str) -> None:
         """Called from a dispatcher thread: wake whoever waits for this job, on the loop."""
@@ -178,8 +185,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------------------ plain
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "workers": len(service.pool.slots), "running": service.pool.running()}
+    async def health() -> Response:
+        pool = service.pool
+        ready = pool.ready()
+        body = {
+            "status": "ok" if ready else "unavailable",
+            "workers": len(pool.slots),
+            "ready": ready,
+            "running": pool.running(),
+            "queued": pool.queue.waiting(),
+        }
+        if not ready:
+            # jobs are still accepted and wait in the queue; a balancer should send work elsewhere
+            body["detail"] = "no solver process is running; restarting"
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(body)
 
     @app.get("/version")
     async def version() -> dict[str, Any]:
@@ -465,7 +485,9 @@ def _create_job(store: JobStore, max_queued: int, owner: str, text: bytes, lines
 async def _submit(request: Request, service: _Service, owner: str, waiter: asyncio.Future[None] | None = None) -> str:
     settings = service.settings
     scenario, text = await _read_scenario(request, settings, defer=True)
-    lines = len(scenario.lines) if scenario is not None else 0
+    # a scenario left for the solver process to parse: its lines counted by their one required
+    # amount (a scan in C, no parse), to pick the job's lane and show its size
+    lines = len(scenario.lines) if scenario is not None else text.count(b'"allocated"')
     request.state.lines = lines or None
     limit = _number(request, "time_limit", settings.max_time_limit)
     if limit <= 0 or limit > settings.max_time_limit:
@@ -482,7 +504,7 @@ async def _submit(request: Request, service: _Service, owner: str, waiter: async
     job = await run_in_threadpool(_create_job, service.store, settings.max_queued, owner, text, lines, options)
     if waiter is not None:
         service.waiters.setdefault(job.id, []).append(waiter)
-    service.pool.submit(job.id, scenario)
+    service.pool.submit(job.id, scenario, lines)
     return str(job.id)
 
 

@@ -69,6 +69,8 @@ class Job:
             "status": self.status,
             "progress": {"stage": self.stage or self.status, "seconds": seconds},
             "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
             "lines": self.lines,
         }
         if self.error is not None:
@@ -171,14 +173,15 @@ class JobStore:
             finally:
                 db.execute("COMMIT")
 
-    def requeue_unfinished(self) -> list[str]:
-        """At start-up: jobs a stopped service left queued or running go back to the queue."""
+    def requeue_unfinished(self) -> list[tuple[str, int]]:
+        """At start-up: jobs a stopped service left queued or running go back to the queue (their
+        ids and lines, oldest first)."""
         with self._lock:
             self._db.execute(
                 "UPDATE jobs SET status = 'queued', stage = '', started = NULL WHERE status IN ('queued', 'running')"
             )
-            rows = self._db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created").fetchall()
-        return [r[0] for r in rows]
+            rows = self._db.execute("SELECT id, lines FROM jobs WHERE status = 'queued' ORDER BY created").fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     def purge(self, older_than: float) -> int:
         """Forget finished jobs (and their plans) that finished before ``older_than``."""
