@@ -248,11 +248,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if job.status == "done":
             request.state.solve_seconds = job.solve_seconds
             if body is not None:
-                return (
-                    Response(body, media_type=_FORMATS["json"])
-                    if len(body) <= _CHUNK
-                    else StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
-                )
+                return Response(body, media_type=_FORMATS["json"])
             return await _plan_response(request, service, job_id)
         if job.status == "failed":
             raise _failure(job.error or {})
@@ -464,9 +460,13 @@ def _read_upload(raw: bytes, content_type: str) -> Any:
 
 
 def _job_and_plan(store: JobStore, job_id: str, with_plan: bool) -> tuple[Any, bytes | None]:
-    """The job, and its plan JSON when it is done and wanted: one trip off the event loop."""
+    """The job, and its plan JSON when it is done, wanted and at most one piece (larger plans are
+    streamed): one trip off the event loop."""
     job = store.get(job_id)
-    body = store.plan_json(job_id) if with_plan and job is not None and job.status == "done" else None
+    if not with_plan or job is None or job.status != "done":
+        return job, None
+    where = store.plan_json_size(job_id)
+    body = store.plan_json_piece(where[0], 0, where[1]) if where is not None and where[1] <= _CHUNK else None
     return job, body
 
 
@@ -528,11 +528,14 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
     fmt = _wanted_format(request)
     lang = _lang(request)
     if fmt == "json":
-        body = await run_in_threadpool(service.store.plan_json, job_id)
-        assert body is not None
-        if len(body) > _CHUNK:
-            # a national plan (tens of MB) goes out in pieces, so the loop serves others between them
-            return StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
+        where = await run_in_threadpool(service.store.plan_json_size, job_id)
+        assert where is not None
+        rowid, size = where
+        if size > _CHUNK:
+            # a national plan (tens of MB) is read and sent a piece at a time: the service's
+            # interpreter is never held for the whole of it, and others are served in between
+            return StreamingResponse(_pieces(service.store, rowid, size), media_type=_FORMATS["json"])
+        body = await run_in_threadpool(service.store.plan_json_piece, rowid, 0, size)
         return Response(body, media_type=_FORMATS["json"])
     blob = await run_in_threadpool(service.store.plan_pickle, job_id)
     assert blob is not None
@@ -547,11 +550,9 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
 _CHUNK = 1 << 20
 
 
-async def _chunks(body: bytes) -> AsyncIterator[bytes]:
-    view = memoryview(body)
-    for start in range(0, len(body), _CHUNK):
-        yield bytes(view[start : start + _CHUNK])
-        await asyncio.sleep(0)
+async def _pieces(store: JobStore, rowid: int, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, size, _CHUNK):
+        yield await run_in_threadpool(store.plan_json_piece, rowid, start, min(_CHUNK, size - start))
 
 
 def _render(blob: bytes, fmt: str, lang: str) -> bytes:

@@ -40,8 +40,12 @@ _FIRST_PAUSE = 0.5
 _MAX_PAUSE = 60.0
 
 
-def _worker_main(conn: Connection, nice: int = 0, memory_mb: int = 0) -> None:  # pragma: no cover - a worker
-    """One worker: receive (job id, scenario JSON, options), send back stages and the outcome."""
+def _worker_main(conn: Connection, db: str, nice: int = 0, memory_mb: int = 0) -> None:  # pragma: no cover
+    """One worker: receive (job id, scenario or None, options), send back stages and the outcome.
+
+    A scenario not validated on arrival is read from the job store here, and a plan is written
+    there from here: a national scenario or plan (tens of MB) never crosses the pipe, and the
+    service's own process never spends its interpreter copying it."""
     import os
 
     # one solver thread per worker: the pool is the parallelism
@@ -59,6 +63,7 @@ def _worker_main(conn: Connection, nice: int = 0, memory_mb: int = 0) -> None:  
     from ..scenario import Scenario
     from ..solving import solve
 
+    store = JobStore(db)
     conn.send(("ready",))
     while True:
         try:
@@ -67,12 +72,12 @@ def _worker_main(conn: Connection, nice: int = 0, memory_mb: int = 0) -> None:  
             return
         if msg is None:
             return
-        job_id, scenario_bytes, options = msg
+        job_id, given, options = msg
         began = time.perf_counter()
         try:
             conn.send(("stage", job_id, "validating"))
-            # a scenario the service validated on arrival comes as itself; others as their JSON
-            scenario = scenario_bytes if isinstance(scenario_bytes, Scenario) else Scenario.from_json(scenario_bytes)
+            # a scenario the service validated on arrival comes as itself; others from the store
+            scenario = given if isinstance(given, Scenario) else Scenario.from_json(store.scenario(job_id) or b"")
             top = options.get("max_lines")
             if top is not None and len(scenario.lines) > top:
                 conn.send(("toolarge", job_id, f"at most {top} lines; got {len(scenario.lines)}"))
@@ -82,7 +87,8 @@ def _worker_main(conn: Connection, nice: int = 0, memory_mb: int = 0) -> None:  
             conn.send(("stage", job_id, "writing"))
             text = plan.to_json(indent=None).encode("utf-8")
             blob = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
-            conn.send(("done", job_id, text, blob, time.perf_counter() - began))
+            store.finish(job_id, text, blob, time.perf_counter() - began)
+            conn.send(("done", job_id))
         except ScenarioError as exc:
             conn.send(("invalid", job_id, exc.to_dict()))
         except MemoryError:
@@ -115,7 +121,7 @@ class _Slot:
         parent, child = self.pool.ctx.Pipe()
         proc = self.pool.ctx.Process(
             target=_worker_main,
-            args=(child, self.pool.nice, self.pool.memory_mb),
+            args=(child, self.pool.store.path, self.pool.nice, self.pool.memory_mb),
             name=f"reallocate-worker-{self.k}",
             daemon=True,
         )
@@ -184,13 +190,12 @@ class _Slot:
             parsed = self.pool.parsed.pop(job_id, None)
             if not store.start(job_id):
                 continue  # cancelled while queued
-            scenario: Any = parsed if parsed is not None else store.scenario(job_id)
             job = store.get(job_id)
-            if scenario is None or job is None:
+            if job is None:
                 continue
             self.current = job_id
             try:
-                self._solve(job_id, scenario, job.options)
+                self._solve(job_id, parsed, job.options)
             finally:
                 self.current = None
                 self.pool.finished(job_id)
@@ -219,7 +224,7 @@ class _Slot:
                     store.stage(job_id, msg[2])
                     continue
                 if kind == "done":
-                    store.finish(job_id, msg[2], msg[3], msg[4])
+                    store.forget_stage(job_id)  # the worker stored the plan
                 elif kind == "invalid":
                     store.fail(job_id, {"reason": "invalid scenario", **msg[2]})
                 elif kind == "toolarge":
