@@ -3,6 +3,7 @@ processes, SQLite) on a free loopback port, talked to with httpx and with ``real
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -246,13 +247,21 @@ def test_health_answers_while_every_worker_is_busy(service: str) -> None:
 
 
 # ------------------------------------------------------------------------------- faults
-def _workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+def _spawned(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The processes a service spawned (solver processes and the side process)."""
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def _workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The solver processes of a service: its spawned children that keep the jobs database open
+    (the side process, which renders and reads uploads, opens it only while rendering)."""
     pids = []
-    for pid in out:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"spawn_main" in cmd:
-            pids.append(int(pid))
+    for pid in _spawned(proc):
+        with contextlib.suppress(OSError):
+            files = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            if any(f.endswith("jobs.sqlite3") for f in files):
+                pids.append(int(pid))
     return pids
 
 
@@ -463,3 +472,20 @@ def test_a_plan_over_a_megabyte_is_streamed_whole(service: str) -> None:
     body = b"".join(pieces)
     assert len(body) > 1 << 20 and len(pieces) > 1
     assert json.loads(body) == json.loads(reallocate.solve(scenario).to_json(indent=None))
+
+
+def test_uploads_and_renderings_run_in_a_side_process_that_is_replaced_when_it_dies(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1") as (url, proc):
+        side = [p for p in _spawned(proc) if p not in _workers_of(proc)]
+        assert len(side) == 1, _spawned(proc)
+        os.kill(side[0], signal.SIGKILL)
+        time.sleep(0.5)
+        template = httpx.get(url + "/v1/template?lang=vi", timeout=60)
+        assert template.status_code == 200, template.text[:300]
+        assert openpyxl.load_workbook(io.BytesIO(template.content)).sheetnames
+        job = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON).json()["id"]
+        _wait_status(url, job, ("done",))
+        page = httpx.get(f"{url}/v1/jobs/{job}/plan?format=html&lang=vi", timeout=60)
+        assert page.status_code == 200 and "<html" in page.text
+        after = _spawned(proc)
+        assert side[0] not in after and len(after) == 2
