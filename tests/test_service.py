@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -374,7 +375,14 @@ def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
         refused = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
         _problem(refused, 429)
         assert int(refused.headers["retry-after"]) > 0
-        httpx.delete(f"{url}/v1/jobs/{running}")
+        # the library's client waits out a full queue (Retry-After), or says so after busy_wait
+        with Client(url, busy_wait=0) as impatient, pytest.raises(ServiceError) as busy:
+            impatient.submit(QN)
+        assert busy.value.status == 429
+        threading.Timer(1.0, lambda: httpx.delete(f"{url}/v1/jobs/{running}")).start()
+        with Client(url, busy_wait=30) as patient:
+            later = patient.submit(QN)
+            assert _wait_status(url, later, ("done",))["status"] == "done"
         assert _wait_status(url, queued.json()["id"], ("done",))["status"] == "done"
 
 
