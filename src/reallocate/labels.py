@@ -124,6 +124,20 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "givers_n": ("givers", "nơi chuyển đi"),
         "receivers_n": ("receivers", "nơi nhận"),
         "no_plan": ("no plan to chart", "không có phương án để vẽ biểu đồ"),
+        "risk_title": (
+            "Disbursement rate under the capacity forecast",
+            "Tỷ lệ giải ngân theo dự báo năng lực giải ngân",
+        ),
+        "risk_subtitle": (
+            "{samples} simulated years; mean {mean}, P10 {p10}, P90 {p90}",
+            "{samples} năm mô phỏng; trung bình {mean}, P10 {p10}, P90 {p90}",
+        ),
+        "risk_axis_rate": ("Disbursement rate", "Tỷ lệ giải ngân"),
+        "risk_axis_share": ("Share of simulated years", "Tỷ lệ số năm mô phỏng"),
+        "risk_target": (
+            "target {target}: below it in {share} of years",
+            "mục tiêu {target}: thấp hơn ở {share} số năm",
+        ),
     },
     "html": {
         "report": ("Reallocation plan", "Phương án điều chuyển vốn"),

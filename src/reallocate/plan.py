@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .explain import Explanation
+    from .uncertainty.capacity import CapacityForecast
+    from .uncertainty.planning import PlanningBasis
+    from .uncertainty.risk import Risk
 
 __all__ = [
     "APPROVALS",
@@ -187,6 +190,9 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     #: why the plan is what it is (reasons, shadow prices, lapse, gap; diagnosis when no plan)
     explain: Explanation | None = field(default=None, repr=False)
+    #: for a plan made for a capacity forecast: the objective and each line's planning capacity
+    #: (the scenario's capacities are then those planning capacities)
+    basis: PlanningBasis | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         if self.summary is None:
@@ -224,6 +230,24 @@ class Plan:
             f"(+{amount_text(gain, lang)} {unit}); {label('lapse', lang).lower()} "
             f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}"
         )
+
+    def risk(
+        self,
+        forecast: CapacityForecast,
+        *,
+        samples: int = 10_000,
+        seed: int | None = None,
+        target: float | None = None,
+        vss: Decimal | None = None,
+    ) -> Risk:
+        """The risk of lapse of this plan under ``forecast``: over ``samples`` joint draws of the
+        capacities, the lapse and the disbursement rate (mean, P10, P50, P90), the probability that
+        the rate stays below ``target``, and the lines carrying most of the expected lapse. Whole
+        arrays, no LP per draw. ``vss`` (from :func:`reallocate.uncertainty.value_of_stochastic_solution`)
+        is shown with it."""
+        from .uncertainty.risk import plan_risk
+
+        return plan_risk(self, forecast, samples=samples, seed=seed, target=target, vss=vss)
 
     @property
     def found(self) -> bool:
