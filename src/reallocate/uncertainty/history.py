@@ -1,0 +1,466 @@
+"""``History``: monthly cumulative disbursement per line, past years and the current one.
+
+A long table, one row per line and report month::
+
+    locality, program, fund, component, budget_year, year, month, disbursed, allocated
+
+``disbursed`` is cumulative: what the line has paid out of ``budget_year``'s capital by the end
+of ``year``-``month``; ``allocated`` is the line's plan for ``budget_year`` at that month. A budget
+year's capital may be disbursed until the deadline (31 January of the next year), so its reports
+run from January of ``budget_year`` to January (or the deadline) of the next calendar year:
+``budget_year`` says which year's capital a report is about and may be left out when it is
+``year`` (the reports after December carry ``year = budget_year + 1``). ``component`` may be left
+out (empty).
+
+Readers (:func:`load_history`) take JSON (a list of rows, or ``{"unit", "precision", "rows"}``),
+CSV, Excel (.xlsx: the sheet ``history``, else the first) and Parquet. Every row is validated by
+pydantic (:class:`HistoryRow`), then the table as a whole with numpy: amounts exact multiples of
+``precision``, no line reported twice for one month, cumulative disbursement never decreasing,
+never more disbursed than allocated. Every problem is reported at once with its path
+(``rows[12].disbursed``) and value, as a :class:`~reallocate.ScenarioError` titled "invalid
+history"; nothing is clamped or fixed silently. Inside, amounts are int64 whole units of
+``precision``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ..errors import ScenarioError
+from ..rules import LINE_KEYS, Amount
+from ..text import IdText
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["HISTORY_COLUMNS", "History", "HistoryRow", "load_history"]
+
+Key = tuple[str, str, str, str]
+
+#: the columns of a history table, in order
+HISTORY_COLUMNS: tuple[str, ...] = (*LINE_KEYS, "budget_year", "year", "month", "disbursed", "allocated")
+_TITLE = "invalid history"
+#: problems listed before the rest are summed up
+_MAX_PROBLEMS = 200
+_MAX_UNITS = 2**62
+
+
+class HistoryRow(BaseModel):
+    """One report: a line's cumulative disbursement of ``budget_year``'s capital at ``year``-``month``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locality: IdText = Field(min_length=1, pattern=r"\S")
+    program: IdText = Field(min_length=1, pattern=r"\S")
+    fund: IdText = Field(min_length=1, pattern=r"\S")
+    component: IdText = Field(default="")
+    budget_year: int | None = Field(default=None, ge=1900, le=2200, description="Year of the capital; default: year.")
+    year: int = Field(ge=1900, le=2200, description="Calendar year of the report.")
+    month: int = Field(ge=1, le=12, description="Calendar month of the report (1-12).")
+    disbursed: Amount = Field(description="Cumulative disbursement of the budget year's capital by the month's end.")
+    allocated: Amount = Field(description="The line's allocation for the budget year at that month.")
+
+
+_ROWS: TypeAdapter[list[HistoryRow]] = TypeAdapter(list[HistoryRow])
+
+
+def _problem(loc: tuple[str | int, ...], msg: str, value: Any, kind: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, "input": value, "type": kind}
+
+
+class History:
+    """A validated disbursement history: columns of one row per (line, budget year, report month).
+
+    ``keys`` are the distinct lines (locality, program, fund, component); ``line`` the row's
+    position in ``keys``; ``budget_year``, ``year``, ``month`` int arrays; ``disbursed`` and
+    ``allocated`` int64 whole units of ``precision``. ``period`` is the report's month counted from
+    the budget year's start (January = 1, January of the next year = 13).
+    Build one with :func:`load_history`, :meth:`from_rows`, :meth:`from_frame` or, for arrays
+    already in units, :meth:`from_arrays`.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[Key],
+        line: np.ndarray,
+        budget_year: np.ndarray,
+        year: np.ndarray,
+        month: np.ndarray,
+        disbursed: np.ndarray,
+        allocated: np.ndarray,
+        *,
+        unit: str = "million VND",
+        precision: Decimal = Decimal(1),
+        name: str = "history",
+    ) -> None:
+        self.keys: list[Key] = [tuple(k) for k in keys]  # type: ignore[misc]
+        self.line = np.asarray(line, dtype=np.int64)
+        self.budget_year = np.asarray(budget_year, dtype=np.int64)
+        self.year = np.asarray(year, dtype=np.int64)
+        self.month = np.asarray(month, dtype=np.int64)
+        self.disbursed = np.asarray(disbursed, dtype=np.int64)
+        self.allocated = np.asarray(allocated, dtype=np.int64)
+        self.unit = unit
+        self.precision = Decimal(precision)
+        self.name = name
+        problems = self._check()
+        if problems:
+            raise ScenarioError(problems[:_MAX_PROBLEMS], title=_TITLE)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_arrays(
+        cls,
+        keys: Sequence[Key],
+        line: np.ndarray,
+        budget_year: np.ndarray,
+        year: np.ndarray,
+        month: np.ndarray,
+        disbursed: np.ndarray,
+        allocated: np.ndarray,
+        *,
+        unit: str = "million VND",
+        precision: Decimal | str | int = 1,
+    ) -> History:
+        """A history from arrays already in whole units of ``precision`` (checked as any other)."""
+        return cls(
+            keys, line, budget_year, year, month, disbursed, allocated, unit=unit, precision=Decimal(str(precision))
+        )
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        unit: str = "million VND",
+        precision: Decimal | str | int = 1,
+        name: str = "history",
+    ) -> History:
+        """A history from rows of :data:`HISTORY_COLUMNS` (dicts), each validated by pydantic."""
+        prec = _precision(precision)
+        raw = list(rows)
+        try:
+            typed = _ROWS.validate_python(raw)
+        except ValidationError as exc:
+            errors = [
+                _problem(("rows", *e["loc"]), e["msg"], e.get("input"), e["type"])
+                for e in exc.errors(include_url=False)
+            ]
+            raise ScenarioError(errors[:_MAX_PROBLEMS], title=_TITLE) from None
+        problems: list[dict[str, Any]] = []
+        where: dict[Key, int] = {}
+        n = len(typed)
+        line = np.empty(n, dtype=np.int64)
+        cols = {c: np.empty(n, dtype=np.int64) for c in ("budget_year", "year", "month", "disbursed", "allocated")}
+        for i, r in enumerate(typed):
+            line[i] = where.setdefault((r.locality, r.program, r.fund, r.component), len(where))
+            cols["year"][i] = r.year
+            cols["budget_year"][i] = r.year if r.budget_year is None else r.budget_year
+            cols["month"][i] = r.month
+            for f in ("disbursed", "allocated"):
+                value: Decimal = getattr(r, f)
+                units = value / prec
+                if units != units.to_integral_value() or units >= _MAX_UNITS:
+                    problems.append(
+                        _problem(("rows", i, f), f"not a multiple of the precision {prec}", value, "precision")
+                    )
+                    units = Decimal(0)
+                cols[f][i] = int(units)
+        if problems:
+            raise ScenarioError(problems[:_MAX_PROBLEMS], title=_TITLE)
+        return cls(list(where), line, **cols, unit=unit, precision=prec, name=name)
+
+    @classmethod
+    def from_frame(
+        cls, frame: pd.DataFrame, *, unit: str = "million VND", precision: Decimal | str | int = 1, name: str = "history"
+    ) -> History:
+        """A history from a pandas table of :data:`HISTORY_COLUMNS` (``component`` and
+        ``budget_year`` may be absent or empty)."""
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return cls.from_rows(_rows_of(records), unit=unit, precision=precision, name=name)
+
+    # ------------------------------------------------------------------ checks
+    def _check(self) -> list[dict[str, Any]]:
+        n = self.line.shape[0]
+        arrays = (self.budget_year, self.year, self.month, self.disbursed, self.allocated)
+        if any(a.shape != (n,) for a in arrays):
+            raise ValueError("every column of a history needs one value per row")
+        out: list[dict[str, Any]] = []
+
+        def add(rows: np.ndarray, field: str, msg: str, kind: str, values: np.ndarray) -> None:
+            for i in rows[: _MAX_PROBLEMS - len(out)].tolist():
+                out.append(_problem(("rows", int(i), field), msg.format(i=i), _value(values[i]), kind))
+
+        if n == 0:
+            return [_problem(("rows",), "the history has no rows", None, "history_empty")]
+        if self.line.min() < 0 or self.line.max() >= len(self.keys):
+            raise ValueError("line positions must index keys")
+        add(np.flatnonzero((self.month < 1) | (self.month > 12)), "month", "the month must be 1 to 12", "month", self.month)
+        gap = self.year - self.budget_year
+        add(
+            np.flatnonzero((gap < 0) | (gap > 1)),
+            "year",
+            "a report is in its budget year or the next calendar year",
+            "report_year",
+            self.year,
+        )
+        for name, arr in (("disbursed", self.disbursed), ("allocated", self.allocated)):
+            add(np.flatnonzero((arr < 0) | (arr >= _MAX_UNITS)), name, "must be an amount of 0 or more", "amount", arr)
+        add(
+            np.flatnonzero(self.disbursed > self.allocated),
+            "disbursed",
+            "more disbursed than allocated",
+            "disbursed_above_allocated",
+            self.disbursed,
+        )
+        if out:
+            return out
+        # one row per (line, budget year, report month), in time order within each line-year
+        order = np.lexsort((self.period, self.budget_year, self.line))
+        same = (np.diff(self.line[order]) == 0) & (np.diff(self.budget_year[order]) == 0)
+        dup = same & (np.diff(self.period[order]) == 0)
+        for k in np.flatnonzero(dup)[:_MAX_PROBLEMS].tolist():
+            first, again = sorted((int(order[k]), int(order[k + 1])))
+            out.append(
+                _problem(
+                    ("rows", again),
+                    f"line {'/'.join(self.keys[int(self.line[again])])} is reported twice for "
+                    f"{int(self.year[again])}-{int(self.month[again]):02d} (also rows[{first}])",
+                    None,
+                    "duplicate_report",
+                )
+            )
+        down = same & ~dup & (np.diff(self.disbursed[order]) < 0)
+        for k in np.flatnonzero(down)[: _MAX_PROBLEMS - len(out)].tolist():
+            before, i = int(order[k]), int(order[k + 1])
+            out.append(
+                _problem(
+                    ("rows", i, "disbursed"),
+                    f"cumulative disbursement falls below {self.precision * int(self.disbursed[before])} "
+                    f"reported for an earlier month (rows[{before}])",
+                    self.precision * int(self.disbursed[i]),
+                    "disbursed_decreases",
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ views
+    @property
+    def period(self) -> np.ndarray:
+        """The report's month counted from the budget year's start (January of the next year: 13)."""
+        return (self.year - self.budget_year) * 12 + self.month
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.line.shape[0])
+
+    @property
+    def budget_years(self) -> list[int]:
+        return sorted({int(y) for y in np.unique(self.budget_year)})
+
+    def cube(self, years: Sequence[int], periods: int) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``(lines, len(years), periods)`` arrays of disbursed and allocated units for
+        report months 1..``periods``; -1 where no report was given."""
+        ys = np.asarray(sorted(years), dtype=np.int64)
+        if list(ys) != list(years):
+            raise ValueError("years must be sorted")
+        if len(ys) == 0:
+            ycol = np.full_like(self.budget_year, -1)
+        else:
+            at = np.minimum(np.searchsorted(ys, self.budget_year), len(ys) - 1)
+            ycol = np.where(ys[at] == self.budget_year, at, -1)
+        p = self.period
+        keep = (ycol >= 0) & (p <= periods)
+        d = np.full((len(self.keys), len(years), periods), -1, dtype=np.int64)
+        a = np.full_like(d, -1)
+        d[self.line[keep], ycol[keep], p[keep] - 1] = self.disbursed[keep]
+        a[self.line[keep], ycol[keep], p[keep] - 1] = self.allocated[keep]
+        return d, a
+
+    def to_frame(self) -> pd.DataFrame:
+        """The history as a long table (amounts as exact decimals in ``unit``)."""
+        import pandas as pd
+
+        from ..lines import decimals
+
+        keys = np.array(self.keys, dtype=object).reshape(-1, 4)
+        data: dict[str, Any] = {k: keys[self.line, j] for j, k in enumerate(LINE_KEYS)}
+        data.update(budget_year=self.budget_year, year=self.year, month=self.month)
+        data["disbursed"] = decimals(self.disbursed, self.precision)
+        data["allocated"] = decimals(self.allocated, self.precision)
+        return pd.DataFrame(data)
+
+    def csv_text(self) -> str:
+        """The history as CSV text (what :func:`load_history` reads back equal)."""
+        from ..lines import fmt
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(HISTORY_COLUMNS)
+        p = self.precision
+        order = np.lexsort((self.period, self.budget_year, self.line))
+        for i in order.tolist():
+            k = self.keys[int(self.line[i])]
+            w.writerow(
+                [
+                    *k,
+                    int(self.budget_year[i]),
+                    int(self.year[i]),
+                    int(self.month[i]),
+                    fmt(p * int(self.disbursed[i])),
+                    fmt(p * int(self.allocated[i])),
+                ]
+            )
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        years = self.budget_years
+        span = f"{years[0]}-{years[-1]}" if years else "no years"
+        return f"History({len(self.keys)} lines, {self.n_rows} rows, {span}, unit={self.unit!r})"
+
+
+def _value(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _precision(precision: Decimal | str | int) -> Decimal:
+    try:
+        prec = Decimal(str(precision))
+    except InvalidOperation:
+        prec = Decimal("NaN")
+    if not prec.is_finite() or prec <= 0:
+        raise ScenarioError([_problem(("precision",), "the precision must be a positive number", precision, "precision")])
+    return prec
+
+
+def _rows_of(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the model reads them: blank cells are absent, floats of whole numbers are ints."""
+    out = []
+    for r in records:
+        row: dict[str, Any] = {}
+        for k, v in r.items():
+            name = str(k).strip().lower()
+            if v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v):
+                if name == "component":
+                    row[name] = ""
+                continue
+            if name in ("budget_year", "year", "month") and isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if name in ("budget_year", "year", "month") and isinstance(v, str):
+                v = v.strip()
+            row[name] = v
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------- readers
+def load_history(
+    source: str | Path | pd.DataFrame,
+    *,
+    unit: str | None = None,
+    precision: Decimal | str | int | None = None,
+) -> History:
+    """Read a history from a JSON, CSV, Excel (.xlsx) or Parquet file, or a pandas table.
+
+    JSON may carry ``unit`` and ``precision`` beside its ``rows``; for the other formats (and to
+    override) pass them here (default: million VND, precision 1)."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return History.from_frame(source, unit=unit or "million VND", precision=precision or 1)
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    name = path.stem
+    if suffix == ".json":
+        from .._decode import JSONError, parse_json
+
+        try:
+            doc = parse_json(path.read_bytes())
+        except JSONError as exc:
+            raise ScenarioError([_problem((), str(exc), None, "json_invalid")], title=_TITLE) from None
+        if isinstance(doc, dict):
+            extra = sorted(set(doc) - {"name", "unit", "precision", "rows"})
+            if extra:
+                raise ScenarioError(
+                    [_problem((k,), "Extra inputs are not permitted", None, "extra_forbidden") for k in extra],
+                    title=_TITLE,
+                )
+            unit = unit or doc.get("unit")
+            precision = precision or doc.get("precision")
+            rows = doc.get("rows")
+        else:
+            rows = doc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ScenarioError(
+                [_problem(("rows",), "give a list of rows, one object per line and month", None, "rows_type")],
+                title=_TITLE,
+            )
+        return History.from_rows(rows, unit=unit or "million VND", precision=precision or 1, name=name)
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ScenarioError(
+                [
+                    _problem(
+                        (),
+                        "not UTF-8 text; save it as 'CSV UTF-8 (comma delimited)' so Vietnamese letters survive",
+                        None,
+                        "not_utf8",
+                    )
+                ],
+                title=_TITLE,
+            ) from None
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+        records = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return History.from_rows(_rows_of(records), unit=unit or "million VND", precision=precision or 1, name=name)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, unit, precision)
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        return History.from_rows(
+            _rows_of(frame.astype(object).where(frame.notna(), None).to_dict(orient="records")),
+            unit=unit or "million VND",
+            precision=precision or 1,
+            name=name,
+        )
+    raise ScenarioError(
+        [_problem((), "not a history file; expected .json, .csv, .xlsx or .parquet", path.name, "history_file")],
+        title=_TITLE,
+    )
+
+
+def _read_excel(path: Path, unit: str | None, precision: Decimal | str | int | None) -> History:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a broken or foreign file: named, never a traceback
+        raise ScenarioError(
+            [_problem((), f"not an Excel .xlsx workbook ({type(exc).__name__})", path.name, "xlsx")], title=_TITLE
+        ) from None
+    try:
+        ws = wb["history"] if "history" in wb.sheetnames else wb.worksheets[0]
+        values = [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    values = [r for r in values if any(v is not None and str(v).strip() for v in r)]
+    if not values:
+        raise ScenarioError([_problem(("rows",), "the history has no rows", None, "history_empty")], title=_TITLE)
+    header = [str(h).strip().lower() if h is not None else "" for h in values[0]]
+    records = [{h: v for h, v in zip(header, r, strict=False) if h} for r in values[1:]]
+    return History.from_rows(
+        _rows_of(records), unit=unit or "million VND", precision=precision or 1, name=path.stem
+    )
