@@ -88,7 +88,10 @@ if TYPE_CHECKING:
     from .rules import Locality, Rules, TransferCost
     from .scenario import Scenario, load
     from .solving import SOLVERS, solve
-    from .uncertainty import CapacityForecast, History, backtest, forecast, load_history
+    from .uncertainty.backtest import backtest
+    from .uncertainty.capacity import CapacityForecast
+    from .uncertainty.forecast import forecast
+    from .uncertainty.history import History, load_history
 
 
 def __getattr__(name: str) -> Any:

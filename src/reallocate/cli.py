@@ -200,7 +200,7 @@ def _forecast(args: argparse.Namespace) -> int:
         method=args.method,
         out=args.out,
         backtest_out=None if args.no_backtest else args.backtest_out,
-        backtest=not args.no_backtest,
+        with_backtest=not args.no_backtest,
         lang=args.lang,
     )
     sys.stdout.write(text)

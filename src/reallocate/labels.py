@@ -104,7 +104,8 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
     "forecast": {
         "title": (
             "Capacity forecast as of {as_of} (deadline {deadline}), method: {method}; {n} lines, in {unit}",
-            "Dự báo khả năng giải ngân tại {as_of} (hạn {deadline}), phương pháp: {method}; {n} dòng vốn, đơn vị {unit}",
+            "Dự báo khả năng giải ngân tại {as_of} (hạn {deadline}), phương pháp: {method}; "
+            "{n} dòng vốn, đơn vị {unit}",
         ),
         "method_ratio": ("ratio-to-date", "tỷ lệ lũy kế đến nay"),
         "method_logistic": ("logistic S-curve", "đường cong chữ S logistic"),

@@ -64,7 +64,14 @@ def parse_month(value: str | tuple[int, int], what: str = "as_of") -> tuple[int,
         m = _MONTH.match(str(value))
         if m is None:
             raise ScenarioError(
-                [{"loc": (what,), "msg": "write the month as YYYY-MM (e.g. 2023-09)", "input": str(value), "type": "month"}],
+                [
+                    {
+                        "loc": (what,),
+                        "msg": "write the month as YYYY-MM (e.g. 2023-09)",
+                        "input": str(value),
+                        "type": "month",
+                    }
+                ],
                 title="invalid forecast request",
             )
         year, month = int(m.group(1)), int(m.group(2))
@@ -77,7 +84,9 @@ def parse_month(value: str | tuple[int, int], what: str = "as_of") -> tuple[int,
 
 
 def _refuse(loc: tuple[str | int, ...], msg: str, value: Any) -> ScenarioError:
-    return ScenarioError([{"loc": loc, "msg": msg, "input": value, "type": "forecast"}], title="invalid forecast request")
+    return ScenarioError(
+        [{"loc": loc, "msg": msg, "input": value, "type": "forecast"}], title="invalid forecast request"
+    )
 
 
 # ----------------------------------------------------------------------------- residual model
@@ -129,7 +138,9 @@ def _fit(
         seen = cnt_l > 0
         noise_l = sigma2[group_of_line] / safe_l
         spread = np.bincount(group_of_line[seen], mean_l[seen] ** 2, minlength=n_groups) / np.maximum(lines_g, 1)
-        tau2 = np.maximum(spread - np.bincount(group_of_line[seen], noise_l[seen], minlength=n_groups) / np.maximum(lines_g, 1), 0.0)
+        tau2 = np.maximum(
+            spread - np.bincount(group_of_line[seen], noise_l[seen], minlength=n_groups) / np.maximum(lines_g, 1), 0.0
+        )
         tau_l = tau2[group_of_line]
         w = np.where(seen, tau_l / np.maximum(tau_l + noise_l, 1e-12), 0.0)
         alpha = w * mean_l
@@ -157,11 +168,9 @@ def _effects(
     mu, alpha, delta, sigma2, var_alpha, cnt_g = _fit(z, li, gi, yi, n_lines, n_groups, n_years)
     g = group[targets]
     sd = np.sqrt(sigma2[g] + var_alpha[targets])
-    if n_years >= 2:
-        # u ~ N(0, 1) · sqrt((1 + 1/J) / chi²_{J-1}) per year: delta @ u has the predictive spread of a new year
-        shock = delta[g]
-    else:  # one past year: no spread of years to learn from; as large as the line noise
-        shock = np.sqrt(sigma2[g])[:, None] * np.ones((1, max(n_years, 1)))
+    # u ~ N(0, 1) · sqrt((1 + 1/J) / chi²_{J-1}) per year: delta @ u has the predictive spread of a new
+    # year; with one past year there is no spread of years to learn from: as large as the line noise
+    shock = delta[g] if n_years >= 2 else np.sqrt(sigma2[g])[:, None] * np.ones((1, max(n_years, 1)))
     return _Effects(mu[g] + alpha[targets], sd, shock), cnt_g[g] > 0
 
 
@@ -242,7 +251,9 @@ def _core(
     sel = np.flatnonzero(now_d >= 0) if lines is None else lines
     if lines is not None and np.any(now_d[sel] < 0):
         i = int(sel[np.flatnonzero(now_d[sel] < 0)[0]])
-        raise _refuse(("lines", i), "the history has no report for this line at the as-of month", "/".join(history.keys[i]))
+        raise _refuse(
+            ("lines", i), "the history has no report for this line at the as-of month", "/".join(history.keys[i])
+        )
     if sel.shape[0] == 0:
         raise _refuse(("as_of",), "no line has a report at the as-of month", f"{target_year}-{asof:02d}")
     if n_years == 0:
@@ -344,12 +355,16 @@ def forecast_inputs(
     past = [y for y in history.budget_years if y < year]
     lines = None
     if scenario is not None:
-        problems = []
+        problems: list[dict[str, Any]] = []
         if scenario.unit != history.unit:
             problems.append({"loc": ("unit",), "msg": f"the history is in {history.unit}", "input": scenario.unit})
         if scenario.precision != history.precision:
             problems.append(
-                {"loc": ("precision",), "msg": f"the history is in units of {history.precision}", "input": scenario.precision}
+                {
+                    "loc": ("precision",),
+                    "msg": f"the history is in units of {history.precision}",
+                    "input": scenario.precision,
+                }
             )
         where = {k: i for i, k in enumerate(history.keys)}
         skeys = scenario.lines.keys()
@@ -357,7 +372,9 @@ def forecast_inputs(
         for i in np.flatnonzero(pos < 0)[:50].tolist():
             problems.append({"loc": ("lines", i), "msg": "the history has no such line", "input": "/".join(skeys[i])})
         if problems:
-            raise ScenarioError([{**p, "type": "forecast"} for p in problems], title="the history does not fit the scenario")
+            raise ScenarioError(
+                [{**p, "type": "forecast"} for p in problems], title="the history does not fit the scenario"
+            )
         lines = pos
     sel, disbursed, allocated, sampler = _core(history, year, month, offset, past, method, lines)
     high = allocated
@@ -368,7 +385,11 @@ def forecast_inputs(
         bad = np.flatnonzero(low > high)
         if bad.shape[0]:
             i = int(bad[0])
-            raise _refuse(("lines", i), "disbursed to date is above the most the line may hold", "/".join(history.keys[int(sel[i])]))
+            raise _refuse(
+                ("lines", i),
+                "disbursed to date is above the most the line may hold",
+                "/".join(history.keys[int(sel[i])]),
+            )
     keys = [history.keys[int(i)] for i in sel]
     as_of_text = f"{year}-{month:02d}"
     fc = CapacityForecast(

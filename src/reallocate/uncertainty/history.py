@@ -180,7 +180,12 @@ class History:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, *, unit: str = "million VND", precision: Decimal | str | int = 1, name: str = "history"
+        cls,
+        frame: pd.DataFrame,
+        *,
+        unit: str = "million VND",
+        precision: Decimal | str | int = 1,
+        name: str = "history",
     ) -> History:
         """A history from a pandas table of :data:`HISTORY_COLUMNS` (``component`` and
         ``budget_year`` may be absent or empty)."""
@@ -203,7 +208,13 @@ class History:
             return [_problem(("rows",), "the history has no rows", None, "history_empty")]
         if self.line.min() < 0 or self.line.max() >= len(self.keys):
             raise ValueError("line positions must index keys")
-        add(np.flatnonzero((self.month < 1) | (self.month > 12)), "month", "the month must be 1 to 12", "month", self.month)
+        add(
+            np.flatnonzero((self.month < 1) | (self.month > 12)),
+            "month",
+            "the month must be 1 to 12",
+            "month",
+            self.month,
+        )
         gap = self.year - self.budget_year
         add(
             np.flatnonzero((gap < 0) | (gap > 1)),
@@ -337,11 +348,13 @@ def _precision(precision: Decimal | str | int) -> Decimal:
     except InvalidOperation:
         prec = Decimal("NaN")
     if not prec.is_finite() or prec <= 0:
-        raise ScenarioError([_problem(("precision",), "the precision must be a positive number", precision, "precision")])
+        raise ScenarioError(
+            [_problem(("precision",), "the precision must be a positive number", precision, "precision")]
+        )
     return prec
 
 
-def _rows_of(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _rows_of(records: Iterable[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     """Rows as the model reads them: blank cells are absent, floats of whole numbers are ints."""
     out = []
     for r in records:
@@ -461,6 +474,4 @@ def _read_excel(path: Path, unit: str | None, precision: Decimal | str | int | N
         raise ScenarioError([_problem(("rows",), "the history has no rows", None, "history_empty")], title=_TITLE)
     header = [str(h).strip().lower() if h is not None else "" for h in values[0]]
     records = [{h: v for h, v in zip(header, r, strict=False) if h} for r in values[1:]]
-    return History.from_rows(
-        _rows_of(records), unit=unit or "million VND", precision=precision or 1, name=path.stem
-    )
+    return History.from_rows(_rows_of(records), unit=unit or "million VND", precision=precision or 1, name=path.stem)

@@ -60,7 +60,10 @@ def _cell(value: object, lang: str) -> str:
 
 def _grid(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths, strict=True)))  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
@@ -89,7 +92,7 @@ def forecast_text(fc: CapacityForecast, inputs: ForecastInputs, lang: str = "en"
     ref = fc.reference.sum(axis=1)
     tq = np.quantile(ref, list(_QUANTILES), method="inverted_cdf")
     p = fc.precision
-    totals[1 + _AMOUNTS.index("mean")] = amount_text(decimals(np.array([int(round(ref.mean()))]), p)[0], lang)
+    totals[1 + _AMOUNTS.index("mean")] = amount_text(decimals(np.array([round(float(ref.mean()))]), p)[0], lang)
     for k, v in zip(("p10", "p50", "p90"), tq, strict=True):
         totals[1 + _AMOUNTS.index(k)] = amount_text(decimals(np.array([int(v)]), p)[0], lang)
     rows.append(totals)
@@ -109,16 +112,16 @@ def backtest_text(bt: Backtest, lang: str = "en") -> str:
     """The backtest table: per method and as-of month, MAPE (lines, total) and 80% coverage."""
     header = [phrase("forecast", f"bt_{c}", lang) for c in _BT_COLUMNS]
     rows = []
-    for r in bt.table.itertuples(index=False):
+    for r in bt.table.to_dict(orient="records"):
         rows.append(
             [
-                phrase("forecast", f"method_{r.method}", lang),
-                str(r.as_of_month),
-                str(r.years),
-                amount_text(int(r.line_years), lang),
-                _cell(float(r.mape), lang),
-                _cell(float(r.mape_total), lang),
-                _cell(float(r.coverage80), lang),
+                phrase("forecast", f"method_{r['method']}", lang),
+                str(r["as_of_month"]),
+                str(r["years"]),
+                amount_text(int(r["line_years"]), lang),
+                _cell(float(r["mape"]), lang),
+                _cell(float(r["mape_total"]), lang),
+                _cell(float(r["coverage80"]), lang),
             ]
         )
     return f"{phrase('forecast', 'bt_title', lang)}\n{_grid(header, rows)}\n"

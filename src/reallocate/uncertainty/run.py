@@ -21,7 +21,7 @@ def run_forecast(
     method: str = "ratio",
     out: str | Path | None = None,
     backtest_out: str | Path | None = None,
-    backtest: bool = True,
+    with_backtest: bool = True,
     lang: str = "en",
 ) -> tuple[str, list[tuple[str, Path]]]:
     """The text to print and the files written (what, path). Both methods are backtested, at
@@ -32,16 +32,12 @@ def run_forecast(
     written: list[tuple[str, Path]] = []
     if out:
         written.append(("forecast", write_table_csv(forecast_frame(fc, inputs), out)))
-    if backtest:
+    if with_backtest:
         year, _ = parse_month(as_of)
         dy, dm = parse_month(inputs.deadline, "deadline")
         offset = (dy - year) * 12 + dm
-        bt = _backtest(history, offset)
+        bt = backtest(history, months=range(1, min(offset, 13)), deadline=offset)
         text += "\n" + backtest_text(bt, lang)
         if backtest_out:
             written.append(("backtest", write_table_csv(bt.table, backtest_out)))
     return text, written
-
-
-def _backtest(history: object, offset: int) -> object:
-    return backtest(history, months=range(1, min(offset, 13)), deadline=offset)  # type: ignore[arg-type]
