@@ -71,18 +71,37 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(q / (1 - q))
 
 
+def _shares(shift: np.ndarray, rng: np.random.Generator | None, jitter: float) -> np.ndarray:
+    """Share of the year-end reached at months 1..13: ``expit(logit(BASE_SHARE) + shift)``, its
+    monthly increments jittered (Gamma, shape ``jitter``) when ``rng`` is given."""
+    lg = _logit(BASE_SHARE[:12])[None, :] + shift[:, None]
+    share = np.hstack([1 / (1 + np.exp(-lg)), np.ones((shift.shape[0], 1))])
+    if rng is not None:
+        steps = np.diff(share, axis=1, prepend=0.0) * rng.gamma(jitter, 1 / jitter, size=share.shape)
+        share = np.cumsum(steps, axis=1) / np.maximum(steps.sum(axis=1, keepdims=True), 1e-12)
+    return share
+
+
 def year_paths(
     end: np.ndarray, shift: np.ndarray, rng: np.random.Generator | None = None, jitter: float = JITTER_SHAPE
 ) -> np.ndarray:
     """Cumulative disbursement at months 1..13 for lines with year-end ``end`` (units) and timing
-    ``shift`` (logit; + is ahead): ``end · expit(logit(BASE_SHARE) + shift)``, monthly increments
-    jittered (Gamma) when ``rng`` is given; whole units, never decreasing, ending at ``end``."""
-    lg = _logit(BASE_SHARE[:12])[None, :] + shift[:, None]
-    share = np.hstack([1 / (1 + np.exp(-lg)), np.ones((end.shape[0], 1))])
-    if rng is not None:
-        steps = np.diff(share, axis=1, prepend=0.0) * rng.gamma(jitter, 1 / jitter, size=share.shape)
-        share = np.cumsum(steps, axis=1) / np.maximum(steps.sum(axis=1, keepdims=True), 1e-12)
+    ``shift`` (logit; + is ahead): whole units, never decreasing, ending at ``end``."""
+    share = _shares(shift, rng, jitter)
     return np.maximum.accumulate(np.floor(end[:, None] * share + 0.5).astype(np.int64), axis=1).clip(max=end[:, None])
+
+
+def _calibrated_paths(end: np.ndarray, at_m: np.ndarray, shift: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Like :func:`year_paths`, but through ``at_m`` exactly at :data:`CALIBRATION_MONTH` (the
+    jittered shape is scaled to it before and after that month)."""
+    m = CALIBRATION_MONTH - 1
+    share = _shares(shift, rng, JITTER_SHAPE)
+    before = share[:, : m + 1] / np.maximum(share[:, m : m + 1], 1e-12)
+    after = (share[:, m + 1 :] - share[:, m : m + 1]) / np.maximum(1 - share[:, m : m + 1], 1e-12)
+    path = np.hstack([at_m[:, None] * before, at_m[:, None] + (end - at_m)[:, None] * after])
+    path = np.floor(path + 0.5).astype(np.int64)
+    path[:, m], path[:, -1] = at_m, end
+    return np.maximum.accumulate(path, axis=1).clip(max=end[:, None])
 
 
 def _rows(path: Path | None = None) -> list[dict[str, str]]:
@@ -113,10 +132,7 @@ def generate() -> History:
     for y in YEARS:
         if y == 2023:
             alloc, end = alloc23, end23
-            path = year_paths(end, shift23)
-            path[:, m] = disb23
-            path[:, :m] = np.minimum(path[:, :m], disb23[:, None])
-            path[:, m:] = np.maximum(path[:, m:], disb23[:, None])
+            path = _calibrated_paths(end, disb23, shift23, rng)
         else:
             alloc = np.floor(alloc23 * ALLOCATION_SCALE[y] * np.exp(rng.normal(0, ALLOCATION_SD, n)) + 0.5)
             alloc = alloc.astype(np.int64)

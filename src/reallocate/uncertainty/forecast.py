@@ -11,9 +11,10 @@ line's own level, shrunk toward 0 (the group) by its number of years (empirical 
 group (a slow year is slow everywhere) and ``eps`` the line's own noise ``N(0, sigma²[group])``.
 
 * ``method="ratio"`` (ratio-to-date, the standard S-curve rule): the point is the disbursement to
-  date ``D(a)``; the residual is ``logit r`` with ``r = D(a) / D(T)`` the share of the year's
-  disbursement reached by the as-of month ``a`` (``T``: the deadline). The forecast is
-  ``D(a) / expit(z)``.
+  date ``D(a)``; the residual is the (empirical) logit of ``r = D(a) / D(T)``, the share of the
+  year's disbursement reached by the as-of month ``a`` (``T``: the deadline), with half a unit
+  added to both ``D(a)`` and the rest ``D(T) - D(a)`` so that a year finished early stays finite.
+  The forecast is ``D(a) / r``.
 * ``method="logistic"``: a logistic S-curve ``S(t) = expit(k (t - t0)) / expit(k (T - t0))`` is
   fitted to each group's mean profile; the point is ``C``, the least-squares scale of that curve
   to the line's path this year up to ``a``; the residual is ``log(D(T) / C)``. The forecast is
@@ -98,8 +99,18 @@ class _Effects:
     sd: np.ndarray  # (lines,) line noise (sigma and the uncertainty of alpha)
     shock: np.ndarray  # (lines, years) the group's centred year effects
 
+    def __post_init__(self) -> None:
+        # draws are random: single precision is far finer than their spread, and twice as fast
+        self.base = np.ascontiguousarray(self.base, dtype=np.float32)
+        self.sd = np.ascontiguousarray(self.sd, dtype=np.float32)
+        self.shock = np.ascontiguousarray(self.shock.T, dtype=np.float32)  # (years, lines)
+
     def draw(self, u: np.ndarray, eps: np.ndarray) -> np.ndarray:
-        return self.base + u @ self.shock.T + self.sd * eps
+        """``base + u @ shock.T + sd · eps``, computed in place in ``eps``."""
+        eps *= self.sd
+        eps += self.base
+        eps += u.astype(np.float32) @ self.shock
+        return eps
 
 
 def _fit(
@@ -266,9 +277,11 @@ def _core(
     end = dt[:, :, deadline - 1]
     li, yi = np.nonzero((end > 0) & (dt[:, :, asof - 1] >= 0))
     if method == "ratio":
+        # the empirical logit of the share reached (half a unit added to both sides): exact
+        # zeros and a year finished early stay finite without an arbitrary clip
         part = dt[li, yi, asof - 1]
         ok = part > 0
-        z = _logit(part[ok] / end[li, yi][ok])
+        z = np.log((part[ok] + 0.5) / (end[li, yi][ok] - part[ok] + 0.5))
         point = now_d[sel].astype(np.float64)
     else:
         shape = _shape(dt, group, n_groups, deadline)
@@ -279,11 +292,12 @@ def _core(
     li_m, yi_m = li[ok], yi[ok]
     main, main_seen = _effects(z, li_m, group[li_m], yi_m, group, n_years, sel)
     # the fallback for lines with nothing disbursed yet: the year-end rate of allocation
+    use_rate = np.flatnonzero(point <= 0)
     ri, ry = np.nonzero((end >= 0) & (at[:, :, deadline - 1] > 0))
     zr = _logit(end[ri, ry] / at[ri, ry, deadline - 1])
-    rate, rate_seen = _effects(zr, ri, group[ri], ry, group, n_years, sel)
-    use_rate = point <= 0
-    missing = np.flatnonzero(np.where(use_rate, ~rate_seen, ~main_seen))
+    rate, rate_seen = _effects(zr, ri, group[ri], ry, group, n_years, sel[use_rate])
+    main_seen[use_rate] = rate_seen
+    missing = np.flatnonzero(~main_seen)
     if missing.shape[0]:
         i = int(sel[missing[0]])
         raise _refuse(
@@ -292,18 +306,27 @@ def _core(
             "/".join(history.keys[i]),
         )
     ratio = method == "ratio"
-    alloc = now_a[sel].astype(np.float64)
+    alloc = now_a[sel][use_rate].astype(np.float64)
     df = n_years - 1
 
     def sampler(rng: np.random.Generator, n: int) -> np.ndarray:
         u = rng.standard_normal((n, max(n_years, 1)))
         if df >= 1:
             u *= np.sqrt((1.0 + 1.0 / n_years) / rng.chisquare(df, size=(n, 1)))
-        eps = rng.standard_normal((n, sel.shape[0]))
+        eps = rng.standard_normal((n, sel.shape[0]), dtype=np.float32)
+        fallback = rate.draw(u, eps[:, use_rate]) if use_rate.shape[0] else None
         zm = main.draw(u, eps)
-        out = point / _expit(zm) if ratio else point * np.exp(np.minimum(zm, 50.0))
-        if np.any(use_rate):
-            out = np.where(use_rate, alloc * _expit(rate.draw(u, eps)), out)
+        if ratio:  # z = log((D(a) + 1/2) / (rest + 1/2)): D(T) = D(a) + (D(a) + 1/2) · exp(-z) - 1/2
+            np.clip(zm, -80.0, 80.0, out=zm)
+            np.negative(zm, out=zm)
+            np.exp(zm, out=zm)
+            out = zm * (point + 0.5)
+            out += point - 0.5
+        else:  # C · exp(z)
+            np.exp(np.minimum(zm, 80.0, out=zm), out=zm)
+            out = zm * point
+        if fallback is not None:
+            out[:, use_rate] = alloc * _expit(fallback)
         return out
 
     return sel, now_d[sel], now_a[sel], sampler
