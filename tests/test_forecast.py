@@ -130,7 +130,7 @@ def test_a_scenario_line_missing_from_the_history_is_named(history: reallocate.H
     )
     with pytest.raises(ScenarioError) as info:
         forecast(history, "2023-09", scenario=scenario)
-    assert info.value.messages == ["lines[0]: the history has no such line (got 'nowhere/ntm/investment/')"]
+    assert info.value.messages == ["lines[0]: the history has no such line (got 'nowhere/ntm/investment')"]
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import ScenarioError
 from .capacity import CapacityForecast
-from .history import History
+from .history import History, line_name
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -263,7 +263,7 @@ def _core(
     if lines is not None and np.any(now_d[sel] < 0):
         i = int(sel[np.flatnonzero(now_d[sel] < 0)[0]])
         raise _refuse(
-            ("lines", i), "the history has no report for this line at the as-of month", "/".join(history.keys[i])
+            ("lines", i), "the history has no report for this line at the as-of month", line_name(history.keys[i])
         )
     if sel.shape[0] == 0:
         raise _refuse(("as_of",), "no line has a report at the as-of month", f"{target_year}-{asof:02d}")
@@ -303,7 +303,7 @@ def _core(
         raise _refuse(
             ("lines", i),
             "no earlier year of this line's program and fund has reports at the as-of month and the deadline",
-            "/".join(history.keys[i]),
+            line_name(history.keys[i]),
         )
     ratio = method == "ratio"
     alloc = now_a[sel][use_rate].astype(np.float64)
@@ -393,7 +393,7 @@ def forecast_inputs(
         skeys = scenario.lines.keys()
         pos = np.array([where.get(k, -1) for k in skeys], dtype=np.int64)
         for i in np.flatnonzero(pos < 0)[:50].tolist():
-            problems.append({"loc": ("lines", i), "msg": "the history has no such line", "input": "/".join(skeys[i])})
+            problems.append({"loc": ("lines", i), "msg": "the history has no such line", "input": line_name(skeys[i])})
         if problems:
             raise ScenarioError(
                 [{**p, "type": "forecast"} for p in problems], title="the history does not fit the scenario"
@@ -411,7 +411,7 @@ def forecast_inputs(
             raise _refuse(
                 ("lines", i),
                 "disbursed to date is above the most the line may hold",
-                "/".join(history.keys[int(sel[i])]),
+                line_name(history.keys[int(sel[i])]),
             )
     keys = [history.keys[int(i)] for i in sel]
     as_of_text = f"{year}-{month:02d}"

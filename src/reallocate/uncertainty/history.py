@@ -41,7 +41,7 @@ from ..text import IdText
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["HISTORY_COLUMNS", "History", "HistoryRow", "load_history"]
+__all__ = ["HISTORY_COLUMNS", "History", "HistoryRow", "line_name", "load_history"]
 
 Key = tuple[str, str, str, str]
 
@@ -70,6 +70,11 @@ class HistoryRow(BaseModel):
 
 
 _ROWS: TypeAdapter[list[HistoryRow]] = TypeAdapter(list[HistoryRow])
+
+
+def line_name(key: Sequence[str]) -> str:
+    """A line as people write it: ``locality/program/fund`` (``/component`` when it has one)."""
+    return "/".join(k for k in key[:3]) + (f"/{key[3]}" if len(key) > 3 and key[3] else "")
 
 
 def _problem(loc: tuple[str | int, ...], msg: str, value: Any, kind: str) -> dict[str, Any]:
@@ -201,7 +206,7 @@ class History:
         out: list[dict[str, Any]] = []
 
         def add(rows: np.ndarray, field: str, msg: str, kind: str, values: np.ndarray) -> None:
-            for i in rows[: _MAX_PROBLEMS - len(out)].tolist():
+            for i in rows[: max(0, _MAX_PROBLEMS - len(out))].tolist():
                 out.append(_problem(("rows", int(i), field), msg.format(i=i), _value(values[i]), kind))
 
         if n == 0:
@@ -232,25 +237,23 @@ class History:
             "disbursed_above_allocated",
             self.disbursed,
         )
-        if out:
-            return out
         # one row per (line, budget year, report month), in time order within each line-year
         order = np.lexsort((self.period, self.budget_year, self.line))
         same = (np.diff(self.line[order]) == 0) & (np.diff(self.budget_year[order]) == 0)
         dup = same & (np.diff(self.period[order]) == 0)
-        for k in np.flatnonzero(dup)[:_MAX_PROBLEMS].tolist():
+        for k in np.flatnonzero(dup)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
             first, again = sorted((int(order[k]), int(order[k + 1])))
             out.append(
                 _problem(
                     ("rows", again),
-                    f"line {'/'.join(self.keys[int(self.line[again])])} is reported twice for "
+                    f"line {line_name(self.keys[int(self.line[again])])} is reported twice for "
                     f"{int(self.year[again])}-{int(self.month[again]):02d} (also rows[{first}])",
                     None,
                     "duplicate_report",
                 )
             )
         down = same & ~dup & (np.diff(self.disbursed[order]) < 0)
-        for k in np.flatnonzero(down)[: _MAX_PROBLEMS - len(out)].tolist():
+        for k in np.flatnonzero(down)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
             before, i = int(order[k]), int(order[k + 1])
             out.append(
                 _problem(
@@ -261,7 +264,7 @@ class History:
                     "disbursed_decreases",
                 )
             )
-        return out
+        return sorted(out, key=lambda e: e["loc"][1] if len(e["loc"]) > 1 else -1)
 
     # ------------------------------------------------------------------ views
     @property
