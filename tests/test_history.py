@@ -159,3 +159,47 @@ def test_a_file_that_is_not_a_history_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_history(tmp_path / "missing.csv")
     assert reallocate.load_history is load_history
+
+
+def _csv(rows: list[dict[str, object]]) -> str:
+    header = list(rows[0])
+    return "\n".join([",".join(header), *(",".join(str(r.get(h, "")) for h in header) for r in rows)]) + "\n"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [_row(), _row(month=2, disbursed="5")],  # a decrease: found by the table's checks
+        [_row(), _row(month=2, disbursed="-5")],  # a negative amount: the rows' model names it
+        [_row(), _row(month=14)],
+        [_row(), _row(month=2, disbursed="1e3")],
+        [_row(), _row(locality=" a ")],  # ids normalised as the model does: a duplicate
+    ],
+)
+def test_a_csv_file_is_refused_as_its_rows_are(tmp_path: Path, rows: list[dict[str, object]]) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(_csv(rows), encoding="utf-8")
+    with pytest.raises(ScenarioError) as from_file:
+        load_history(path)
+    with pytest.raises(ScenarioError) as from_rows:
+        History.from_rows(rows)
+    # the same problems at the same paths (a CSV cell's value is its text: got '14', not 14)
+    assert [m.split(" (got")[0] for m in from_file.value.messages] == [
+        m.split(" (got")[0] for m in from_rows.value.messages
+    ]
+
+
+def test_clean_files_are_read_a_column_at_a_time_and_equal_the_rows(tmp_path: Path) -> None:
+    from reallocate.uncertainty.history import _fast_columns
+
+    h = quang_nam_history()
+    frame = pd.read_csv(SHIPPED, dtype=str, keep_default_na=False)
+    assert _fast_columns(frame, Decimal(1)) is not None
+    assert (
+        _fast_columns(frame.assign(disbursed=frame.disbursed.str.replace("0", "0.0", regex=False)), Decimal(1)) is None
+    )
+    slow = History.from_rows(frame.to_dict("records"))
+    for got in (load_history(SHIPPED), History.from_frame(frame)):
+        assert got.keys == slow.keys == h.keys
+        for col in ("line", "budget_year", "year", "month", "disbursed", "allocated"):
+            assert (getattr(got, col) == getattr(slow, col)).all(), col

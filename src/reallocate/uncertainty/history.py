@@ -194,8 +194,13 @@ class History:
     ) -> History:
         """A history from a pandas table of :data:`HISTORY_COLUMNS` (``component`` and
         ``budget_year`` may be absent or empty)."""
+        prec = _precision(precision)
+        fast = _fast_columns(frame, prec)
+        if fast is not None:
+            keys, columns = fast
+            return cls(keys, **columns, unit=unit, precision=prec, name=name)
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-        return cls.from_rows(_rows_of(records), unit=unit, precision=precision, name=name)
+        return cls.from_rows(_rows_of(records), unit=unit, precision=prec, name=name)
 
     # ------------------------------------------------------------------ checks
     def _check(self) -> list[dict[str, Any]]:
@@ -377,6 +382,99 @@ def _rows_of(records: Iterable[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# ------------------------------------------------------------------------------ fast columns
+_INT_TEXT = r"[+-]?\d{1,9}"
+_UNITS_TEXT = r"\d{1,18}"
+
+
+def _fast_columns(frame: pd.DataFrame, precision: Decimal) -> tuple[list[Key], dict[str, np.ndarray]] | None:
+    """The columns of a clean table read a whole column at a time (no Python object per row):
+    known columns only, ids that need no normalising, whole numbers, amounts that are whole
+    multiples of a whole-number precision. Anything else returns None, and the rows go through
+    :class:`HistoryRow` one by one, which names each problem."""
+    import pandas as pd
+
+    from ..lines import combine_codes
+    from ..text import id_problem, normal_id
+
+    names = [str(c).strip().lower() for c in frame.columns]
+    required = {"locality", "program", "fund", "year", "month", "disbursed", "allocated"}
+    if len(set(names)) != len(names) or not required <= set(names) or not set(names) <= set(HISTORY_COLUMNS):
+        return None
+    if precision != precision.to_integral_value() or precision >= 2**62:
+        return None
+    f = frame.set_axis(names, axis=1)
+    n = len(f)
+    codes, uniques = [], []
+    for k in LINE_KEYS:
+        col = f[k] if k in f else pd.Series([""] * n, dtype=object)
+        code, values = pd.factorize(col, use_na_sentinel=True)
+        if np.any(code < 0):
+            return None
+        for v in values:
+            if not isinstance(v, str) or normal_id(v) != v or id_problem(v) is not None or (k != "component" and not v):
+                return None
+        codes.append(code.astype(np.int64))
+        uniques.append(list(values))
+    combined = combine_codes(codes, [len(u) for u in uniques])
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # lines in order of first appearance, as the rows give them
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    line = rank[inverse.reshape(-1)]
+    first = first[order]
+    keys: list[Key] = [tuple(uniques[j][int(codes[j][i])] for j in range(4)) for i in first.tolist()]  # type: ignore[misc]
+    out: dict[str, np.ndarray] = {"line": line.reshape(-1).astype(np.int64)}
+    for name, pattern in (
+        ("year", _INT_TEXT),
+        ("month", _INT_TEXT),
+        ("disbursed", _UNITS_TEXT),
+        ("allocated", _UNITS_TEXT),
+    ):
+        got = _whole(f[name], pattern)
+        if got is None:
+            return None
+        out[name] = got
+    if "budget_year" in f:
+        col = f["budget_year"]
+        blank = col.isna() | (col.astype(str).str.strip() == "") if col.dtype == object else col.isna()
+        filled = col.where(~blank, f["year"])
+        got = _whole(filled, _INT_TEXT)
+        if got is None:
+            return None
+        out["budget_year"] = got
+    else:
+        out["budget_year"] = out["year"]
+    p = int(precision)
+    for name in ("disbursed", "allocated"):
+        if np.any(out[name] < 0):
+            return None
+        if p != 1:
+            if np.any(out[name] % p):
+                return None
+            out[name] = out[name] // p
+    if np.any((out["month"] < 1) | (out["month"] > 12)) or np.any((out["year"] < 1900) | (out["year"] > 2200)):
+        return None  # pydantic's own messages name these
+    return keys, out
+
+
+def _whole(col: pd.Series, pattern: str) -> np.ndarray | None:
+    """A column of whole numbers as int64, or None when any cell is not one."""
+    if col.dtype.kind in "iu":
+        values = col.to_numpy()
+        return values.astype(np.int64) if values.size == 0 or values.max() < 2**62 else None
+    if col.dtype.kind == "b":
+        return None
+    if col.dtype.kind == "f":
+        values = col.to_numpy()
+        ok = np.isfinite(values) & (values == np.floor(values)) & (np.abs(values) < 2**53)
+        return values.astype(np.int64) if ok.all() else None
+    text = col.astype(str).str.strip()
+    if not text.str.fullmatch(pattern).all():
+        return None
+    return text.astype(np.int64).to_numpy()
+
+
 # ---------------------------------------------------------------------------------- readers
 def load_history(
     source: str | Path | pd.DataFrame,
@@ -440,17 +538,23 @@ def load_history(
             ) from None
         first = next((ln for ln in text.splitlines() if ln.strip()), "")
         delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+        try:
+            # ids as text; numbers parsed by pandas' C reader (a column it cannot read as numbers
+            # stays text, and the rows then go one by one through the model, which names the cell)
+            header = next(csv.reader([first], delimiter=delimiter))
+            ids = {h: str for h in header if h.strip().lower() in LINE_KEYS}
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=ids, keep_default_na=False)
+        except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            frame = None
+        if frame is not None and _fast_columns(frame, _precision(precision or 1)) is not None:
+            return History.from_frame(frame, unit=unit or "million VND", precision=precision or 1, name=name)
         records = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
         return History.from_rows(_rows_of(records), unit=unit or "million VND", precision=precision or 1, name=name)
     if suffix in (".xlsx", ".xlsm"):
         return _read_excel(path, unit, precision)
     if suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        return History.from_rows(
-            _rows_of(frame.astype(object).where(frame.notna(), None).to_dict(orient="records")),
-            unit=unit or "million VND",
-            precision=precision or 1,
-            name=name,
+        return History.from_frame(
+            pd.read_parquet(path), unit=unit or "million VND", precision=precision or 1, name=name
         )
     raise ScenarioError(
         [_problem((), "not a history file; expected .json, .csv, .xlsx or .parquet", path.name, "history_file")],
