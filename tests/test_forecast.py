@@ -4,6 +4,7 @@ loop, the scenario's bounds, and the command line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,15 @@ def test_quantiles_are_monotone_and_inside_the_bounds(history: reallocate.Histor
     at = (history.budget_year == year) & (history.year == year) & (history.month == month)
     assert sorted(history.disbursed[at].tolist()) == sorted(fc.low.tolist())
     assert sorted(history.allocated[at].tolist()) == sorted(fc.high.tolist())
+
+
+def test_a_file_or_a_table_is_read_first(history: reallocate.History, tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(history.csv_text(), encoding="utf-8")
+    want = forecast(history, "2023-08").quantile_units([0.1, 0.9])
+    for source in (path, str(path), history.to_frame()):
+        got = reallocate.forecast(source, as_of="2023-08")
+        assert (got.quantile_units([0.1, 0.9]) == want).all()
 
 
 def test_draws_are_joint_and_reproducible(history: reallocate.History) -> None:
@@ -178,6 +188,15 @@ def test_the_command_line_prints_and_writes(tmp_path: Path, capsys: pytest.Captu
     assert main([*args, "--force", "--lang", "vi", "--method", "logistic"]) == 0
     vi = capsys.readouterr()
     assert "Dự báo khả năng giải ngân tại 2023-09" in vi.out and "đã ghi dự báo vào" in vi.err
+    # every word of the Vietnamese output is Vietnamese (or a code such as P10, MAPE, a line id)
+    from reallocate.labels import _PHRASES
+
+    english = {w for en, _ in _PHRASES["forecast"].values() for w in re.findall(r"[A-Za-z]{3,}", en)}
+    english -= {w for _, vi in _PHRASES["forecast"].values() for w in re.findall(r"[A-Za-z]{3,}", vi)}
+    assert {"forecast", "Total", "coverage"} <= english
+    assert not english & set(re.findall(r"[A-Za-z]{3,}", vi.out)), english & set(re.findall(r"[A-Za-z]{3,}", vi.out))
+    same = [*args[:-1], str(out), "--force"]
+    assert main(same) == 2 and "name the same file" in capsys.readouterr().err
     assert main(["forecast", str(src), "--as-of", "2023-99", "--lang", "vi"]) == 2
     err = capsys.readouterr().err
     assert "as_of: tháng phải từ 1 đến 12" in err and "Traceback" not in err

@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
 def _forecast(args: argparse.Namespace) -> int:
     outputs = [Path(p) for p in (args.out, args.backtest_out) if p]
     if len({o.resolve() for o in outputs}) < len(outputs):
-        raise _UsageError(f"{outputs[0]} is an input of this run: write the output somewhere else")
+        raise _UsageError("--out and --backtest-out name the same file")
     _check_outputs(args, outputs, [args.file])
     from .uncertainty.run import run_forecast
 

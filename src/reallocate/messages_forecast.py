@@ -58,6 +58,7 @@ FORECAST_SENTENCES: tuple[tuple[str, str], ...] = (
         "disbursed to date is above the most the line may hold",
         "số đã giải ngân cao hơn mức tối đa dòng vốn có thể giữ",
     ),
+    ("--out and --backtest-out name the same file", "--out và --backtest-out trỏ đến cùng một tệp"),
     ("wrote the forecast to {path}", "đã ghi dự báo vào {path}"),
     ("wrote the backtest to {path}", "đã ghi kết quả kiểm định ngược vào {path}"),
     ("the forecast does not fit the scenario", "dự báo không khớp với kịch bản"),

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Backtest", "backtest"]
 
+#: draws x lines held at once by one backtest forecast
+_CELLS = 100_000_000
+
 
 @dataclass
 class Backtest:
@@ -46,14 +49,19 @@ def backtest(
     methods: Sequence[str] = METHODS,
     deadline: int = 13,
     years: Sequence[int] | None = None,
-    draws: int = REFERENCE_DRAWS,
+    draws: int | None = None,
     seed: int = 20240131,
 ) -> Backtest:
-    """Leave-one-year-out backtest over ``years`` (default: every budget year with at least two
-    years to learn from and a deadline report), for as-of ``months`` (1..deadline-1) and
+    """Leave-one-year-out backtest over ``years`` (default: every budget year with a deadline
+    report and another year to learn from), for as-of ``months`` (1..deadline-1) and
     ``methods``. ``deadline`` is the report month counted from the budget year's start (13:
-    January of the next year)."""
+    January of the next year). ``draws`` per forecast default to the forecast's own
+    (:data:`~reallocate.uncertainty.capacity.REFERENCE_DRAWS`), fewer for large histories so that
+    one forecast's draws stay near 10^8 cells (800 MB)."""
     import pandas as pd
+
+    if draws is None:
+        draws = max(200, min(REFERENCE_DRAWS, _CELLS // max(1, len(history.keys))))
 
     months = list(months)
     for m in months:

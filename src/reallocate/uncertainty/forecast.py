@@ -44,9 +44,13 @@ import numpy as np
 
 from ..errors import ScenarioError
 from .capacity import CapacityForecast
-from .history import History, line_name
+from .history import History, line_name, load_history
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
     from ..scenario import Scenario
 
 __all__ = ["METHODS", "ForecastInputs", "forecast", "parse_month", "scenario_high"]
@@ -363,7 +367,7 @@ def _deadline(as_year: int, deadline: str | tuple[int, int] | None) -> tuple[int
 
 
 def forecast_inputs(
-    history: History,
+    history: History | str | Path | pd.DataFrame,
     as_of: str | tuple[int, int],
     *,
     scenario: Scenario | None = None,
@@ -371,6 +375,8 @@ def forecast_inputs(
     deadline: str | tuple[int, int] | None = None,
 ) -> tuple[CapacityForecast, ForecastInputs]:
     """:func:`forecast`, and the disbursed and allocated units it started from."""
+    if not isinstance(history, History):
+        history = load_history(history)
     year, month = parse_month(as_of)
     offset, deadline_text = _deadline(year, deadline)
     if month >= offset:
@@ -429,7 +435,7 @@ def forecast_inputs(
 
 
 def forecast(
-    history: History,
+    history: History | str | Path | pd.DataFrame,
     as_of: str | tuple[int, int],
     *,
     scenario: Scenario | None = None,
@@ -438,6 +444,7 @@ def forecast(
 ) -> CapacityForecast:
     """Each line's disbursement by the deadline as a joint distribution (a :class:`CapacityForecast`).
 
+    ``history`` is a :class:`History` (or a file or pandas table :func:`load_history` reads).
     ``as_of`` is the month of the last report used (``"2023-09"``): the lines forecast are those
     reported then, learning from the budget years before it. ``deadline`` defaults to January of
     the next year. ``method`` is ``"ratio"`` (ratio-to-date, shrunk toward the program's profile)
