@@ -200,3 +200,40 @@ def test_the_command_line_prints_and_writes(tmp_path: Path, capsys: pytest.Captu
     assert main(["forecast", str(src), "--as-of", "2023-99", "--lang", "vi"]) == 2
     err = capsys.readouterr().err
     assert "as_of: tháng phải từ 1 đến 12" in err and "Traceback" not in err
+
+
+def _with_rows(history: reallocate.History, keep: np.ndarray, **extra: np.ndarray) -> reallocate.History:
+    from reallocate.uncertainty.history import History
+
+    cols = {c: getattr(history, c)[keep] for c in ("line", "budget_year", "year", "month", "disbursed", "allocated")}
+    for c, v in extra.items():
+        cols[c] = np.concatenate([cols[c], v])
+    return History(history.keys, **cols)
+
+
+def test_lines_the_history_cannot_forecast_are_named(history: reallocate.History) -> None:
+    scenario = quang_nam_2023()
+    # line 5 has no September 2023 report
+    gone = (history.line == 5) & (history.budget_year == 2023) & (history.month == 9) & (history.year == 2023)
+    with pytest.raises(ScenarioError) as info:
+        forecast(_with_rows(history, ~gone), "2023-09", scenario=scenario)
+    assert info.value.messages[0].startswith("lines[5]: the history has no report for this line at the as-of month")
+    # a program and fund with no earlier year at all: nothing to learn from
+    group = np.array([k[1:3] == ("ntm", "recurrent") for k in history.keys])[history.line]
+    with pytest.raises(ScenarioError) as info:
+        forecast(_with_rows(history, ~group | (history.budget_year == 2023)), "2023-09")
+    assert "no earlier year of this line's program and fund has a report at the deadline" in str(info.value)
+
+
+def test_a_program_that_never_started_by_the_as_of_month_is_forecast_from_its_rate(
+    history: reallocate.History,
+) -> None:
+    d = history.disbursed.copy()
+    early = (history.budget_year < 2023) & (history.period <= 3)
+    d[early] = 0
+    h = reallocate.History(
+        history.keys, history.line, history.budget_year, history.year, history.month, d, history.allocated
+    )
+    fc = forecast(h, "2023-03")
+    q = fc.quantile_units([0.1, 0.5, 0.9])
+    assert np.all(q[0] <= q[1]) and np.all(q[1] <= q[2]) and np.all(q[1] > fc.low)

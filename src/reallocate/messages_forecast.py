@@ -45,8 +45,8 @@ FORECAST_SENTENCES: tuple[tuple[str, str], ...] = (
     ("no line has a report at the as-of month", "không dòng vốn nào có báo cáo ở tháng dự báo"),
     ("the history has no earlier year to learn from", "lịch sử không có năm trước nào để học"),
     (
-        "no earlier year of this line's program and fund has reports at the as-of month and the deadline",
-        "không năm trước nào của chương trình và nguồn vốn của dòng này có báo cáo ở tháng dự báo và ở hạn cuối",
+        "no earlier year of this line's program and fund has a report at the deadline",
+        "không năm trước nào của chương trình và nguồn vốn của dòng này có báo cáo ở hạn cuối",
     ),
     ("the deadline must fall in the as-of year or the next", "hạn cuối phải thuộc năm dự báo hoặc năm sau"),
     ("the as-of month must come before the deadline", "tháng dự báo phải trước hạn cuối"),

@@ -208,20 +208,20 @@ def _shape(d: np.ndarray, group: np.ndarray, n_groups: int, deadline: int) -> np
     (``(groups, deadline)``), from training paths ``d`` of shape ``(lines, years, deadline)``."""
     end = d[:, :, deadline - 1]
     full = (end > 0) & np.all(d >= 0, axis=2)
-    share = np.where(full[:, :, None], d / np.maximum(end, 1)[:, :, None], 0.0)
+    share = np.where(full[:, :, None], d / np.maximum(end, 1)[:, :, None], 0.0).sum(axis=1)
     weight = np.bincount(group, full.sum(axis=1), minlength=n_groups).astype(np.float64)
+    sums = np.zeros((n_groups, deadline))
+    np.add.at(sums, group, share)
+    mean = sums[:, :-1] / np.maximum(weight, 1)[:, None]  # (groups, months before the deadline)
     t = np.arange(1, deadline + 1, dtype=np.float64)
     grid = _expit(_K[:, None, None] * (t[None, None, :] - _T0[None, :, None]))
-    grid = grid / grid[:, :, -1:]
-    out = np.tile(grid.reshape(-1, deadline)[0], (n_groups, 1))
-    for g in range(n_groups):
-        if weight[g] == 0:
-            continue
-        mean = share[group == g].sum(axis=(0, 1)) / weight[g]
-        sse = ((grid[:, :, :-1] - mean[None, None, :-1]) ** 2).sum(axis=2)
-        k, j = np.unravel_index(int(np.argmin(sse)), sse.shape)
-        out[g] = grid[k, j]
-    return out
+    grid = (grid / grid[:, :, -1:]).reshape(-1, deadline)  # (curves, months), 1 at the deadline
+    # squared distance of every group's mean profile to every curve, without a loop over groups
+    head = grid[:, :-1]
+    sse = (head**2).sum(axis=1)[None, :] - 2 * mean @ head.T + (mean**2).sum(axis=1)[:, None]
+    best = np.argmin(sse, axis=1)
+    # a group without a full training year takes the first curve; its lines are not forecast by it
+    return np.where((weight > 0)[:, None], grid[best], grid[0][None, :])
 
 
 def _scale(d: np.ndarray, shape: np.ndarray, asof: int) -> np.ndarray:
@@ -265,9 +265,11 @@ def _core(
     now_d, now_a = d[:, ty, asof - 1], a[:, ty, asof - 1]
     sel = np.flatnonzero(now_d >= 0) if lines is None else lines
     if lines is not None and np.any(now_d[sel] < 0):
-        i = int(sel[np.flatnonzero(now_d[sel] < 0)[0]])
+        k = int(np.flatnonzero(now_d[sel] < 0)[0])
         raise _refuse(
-            ("lines", i), "the history has no report for this line at the as-of month", line_name(history.keys[i])
+            ("lines", k),
+            "the history has no report for this line at the as-of month",
+            line_name(history.keys[int(sel[k])]),
         )
     if sel.shape[0] == 0:
         raise _refuse(("as_of",), "no line has a report at the as-of month", f"{target_year}-{asof:02d}")
@@ -296,18 +298,18 @@ def _core(
     li_m, yi_m = li[ok], yi[ok]
     main, main_seen = _effects(z, li_m, group[li_m], yi_m, group, n_years, sel)
     # the fallback for lines with nothing disbursed yet: the year-end rate of allocation
-    use_rate = np.flatnonzero(point <= 0)
+    use_rate = np.flatnonzero((point <= 0) | ~main_seen)
     ri, ry = np.nonzero((end >= 0) & (at[:, :, deadline - 1] > 0))
     zr = _logit(end[ri, ry] / at[ri, ry, deadline - 1])
     rate, rate_seen = _effects(zr, ri, group[ri], ry, group, n_years, sel[use_rate])
     main_seen[use_rate] = rate_seen
     missing = np.flatnonzero(~main_seen)
     if missing.shape[0]:
-        i = int(sel[missing[0]])
+        k = int(missing[0])
         raise _refuse(
-            ("lines", i),
-            "no earlier year of this line's program and fund has reports at the as-of month and the deadline",
-            line_name(history.keys[i]),
+            ("lines", k),
+            "no earlier year of this line's program and fund has a report at the deadline",
+            line_name(history.keys[int(sel[k])]),
         )
     ratio = method == "ratio"
     alloc = now_a[sel][use_rate].astype(np.float64)
