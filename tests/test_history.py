@@ -203,3 +203,14 @@ def test_clean_files_are_read_a_column_at_a_time_and_equal_the_rows(tmp_path: Pa
         assert got.keys == slow.keys == h.keys
         for col in ("line", "budget_year", "year", "month", "disbursed", "allocated"):
             assert (getattr(got, col) == getattr(slow, col)).all(), col
+
+
+def test_row_problems_and_table_problems_are_reported_together() -> None:
+    rows = [_row(), _row(), _row(month=2, disbursed="5"), _row(month=13), _row(month=3, disbursed="0.5")]
+    assert _problems(rows) == [
+        "rows[1]: line a/ntm/investment is reported twice for 2023-01 (also rows[0])",
+        "rows[2].disbursed: cumulative disbursement falls below 10 reported for an earlier month (rows[1]) (got 5)",
+        "rows[3].month: Input should be less than or equal to 12 (got 13)",
+        "rows[4].disbursed: not a multiple of the precision 1 (got 0.5)",
+    ]
+    assert _problems([]) == ["rows: the history has no rows"]

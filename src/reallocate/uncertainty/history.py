@@ -152,36 +152,53 @@ class History:
         """A history from rows of :data:`HISTORY_COLUMNS` (dicts), each validated by pydantic."""
         prec = _precision(precision)
         raw = list(rows)
-        try:
-            typed = _ROWS.validate_python(raw)
-        except ValidationError as exc:
-            errors = [
-                _problem(("rows", *e["loc"]), e["msg"], e.get("input"), e["type"])
-                for e in exc.errors(include_url=False)
-            ]
-            raise ScenarioError(errors[:_MAX_PROBLEMS], title=_TITLE) from None
         problems: list[dict[str, Any]] = []
+        try:
+            typed: list[HistoryRow | None] = list(_ROWS.validate_python(raw))
+        except ValidationError as exc:
+            bad = set()
+            for e in exc.errors(include_url=False):
+                problems.append(_problem(("rows", *e["loc"]), e["msg"], e.get("input"), e["type"]))
+                if e["loc"] and isinstance(e["loc"][0], int):
+                    bad.add(e["loc"][0])
+            # the other rows are still checked as a table: every problem is reported at once
+            typed = [None if i in bad else HistoryRow.model_validate(r) for i, r in enumerate(raw)]
         where: dict[Key, int] = {}
-        n = len(typed)
-        line = np.empty(n, dtype=np.int64)
-        cols = {c: np.empty(n, dtype=np.int64) for c in ("budget_year", "year", "month", "disbursed", "allocated")}
+        keep: list[int] = []
+        values: dict[str, list[int]] = {
+            c: [] for c in ("line", "budget_year", "year", "month", "disbursed", "allocated")
+        }
         for i, r in enumerate(typed):
-            line[i] = where.setdefault((r.locality, r.program, r.fund, r.component), len(where))
-            cols["year"][i] = r.year
-            cols["budget_year"][i] = r.year if r.budget_year is None else r.budget_year
-            cols["month"][i] = r.month
+            if r is None:
+                continue
+            units: dict[str, int] = {}
             for f in ("disbursed", "allocated"):
-                value: Decimal = getattr(r, f)
-                units = value / prec
-                if units != units.to_integral_value() or units >= _MAX_UNITS:
+                amount: Decimal = getattr(r, f)
+                u = amount / prec
+                if u != u.to_integral_value() or u >= _MAX_UNITS:
                     problems.append(
-                        _problem(("rows", i, f), f"not a multiple of the precision {prec}", value, "precision")
+                        _problem(("rows", i, f), f"not a multiple of the precision {prec}", amount, "precision")
                     )
-                    units = Decimal(0)
-                cols[f][i] = int(units)
+                else:
+                    units[f] = int(u)
+            if len(units) < 2:
+                continue
+            keep.append(i)
+            values["line"].append(where.setdefault((r.locality, r.program, r.fund, r.component), len(where)))
+            values["year"].append(r.year)
+            values["budget_year"].append(r.year if r.budget_year is None else r.budget_year)
+            values["month"].append(r.month)
+            values["disbursed"].append(units["disbursed"])
+            values["allocated"].append(units["allocated"])
+        cols = {c: np.asarray(v, dtype=np.int64) for c, v in values.items()}
         if problems:
-            raise ScenarioError(problems[:_MAX_PROBLEMS], title=_TITLE)
-        return cls(list(where), line, **cols, unit=unit, precision=prec, name=name)
+            part = object.__new__(cls)
+            part.keys, part.precision = list(where), prec
+            for c, v in cols.items():
+                setattr(part, c, v)
+            problems += _table_problems(part, np.asarray(keep, dtype=np.int64))
+            raise ScenarioError(_by_row(problems)[:_MAX_PROBLEMS], title=_TITLE)
+        return cls(list(where), **cols, unit=unit, precision=prec, name=name)
 
     @classmethod
     def from_frame(
@@ -208,68 +225,9 @@ class History:
         arrays = (self.budget_year, self.year, self.month, self.disbursed, self.allocated)
         if any(a.shape != (n,) for a in arrays):
             raise ValueError("every column of a history needs one value per row")
-        out: list[dict[str, Any]] = []
-
-        def add(rows: np.ndarray, field: str, msg: str, kind: str, values: np.ndarray) -> None:
-            for i in rows[: max(0, _MAX_PROBLEMS - len(out))].tolist():
-                out.append(_problem(("rows", int(i), field), msg.format(i=i), _value(values[i]), kind))
-
-        if n == 0:
-            return [_problem(("rows",), "the history has no rows", None, "history_empty")]
-        if self.line.min() < 0 or self.line.max() >= len(self.keys):
+        if n and (self.line.min() < 0 or self.line.max() >= len(self.keys)):
             raise ValueError("line positions must index keys")
-        add(
-            np.flatnonzero((self.month < 1) | (self.month > 12)),
-            "month",
-            "the month must be 1 to 12",
-            "month",
-            self.month,
-        )
-        gap = self.year - self.budget_year
-        add(
-            np.flatnonzero((gap < 0) | (gap > 1)),
-            "year",
-            "a report is in its budget year or the next calendar year",
-            "report_year",
-            self.year,
-        )
-        for name, arr in (("disbursed", self.disbursed), ("allocated", self.allocated)):
-            add(np.flatnonzero((arr < 0) | (arr >= _MAX_UNITS)), name, "must be an amount of 0 or more", "amount", arr)
-        add(
-            np.flatnonzero(self.disbursed > self.allocated),
-            "disbursed",
-            "more disbursed than allocated",
-            "disbursed_above_allocated",
-            self.disbursed,
-        )
-        # one row per (line, budget year, report month), in time order within each line-year
-        order = np.lexsort((self.period, self.budget_year, self.line))
-        same = (np.diff(self.line[order]) == 0) & (np.diff(self.budget_year[order]) == 0)
-        dup = same & (np.diff(self.period[order]) == 0)
-        for k in np.flatnonzero(dup)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
-            first, again = sorted((int(order[k]), int(order[k + 1])))
-            out.append(
-                _problem(
-                    ("rows", again),
-                    f"line {line_name(self.keys[int(self.line[again])])} is reported twice for "
-                    f"{int(self.year[again])}-{int(self.month[again]):02d} (also rows[{first}])",
-                    None,
-                    "duplicate_report",
-                )
-            )
-        down = same & ~dup & (np.diff(self.disbursed[order]) < 0)
-        for k in np.flatnonzero(down)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
-            before, i = int(order[k]), int(order[k + 1])
-            out.append(
-                _problem(
-                    ("rows", i, "disbursed"),
-                    f"cumulative disbursement falls below {self.precision * int(self.disbursed[before])} "
-                    f"reported for an earlier month (rows[{before}])",
-                    self.precision * int(self.disbursed[i]),
-                    "disbursed_decreases",
-                )
-            )
-        return sorted(out, key=lambda e: e["loc"][1] if len(e["loc"]) > 1 else -1)
+        return _table_problems(self, np.arange(n))
 
     # ------------------------------------------------------------------ views
     @property
@@ -380,6 +338,70 @@ def _rows_of(records: Iterable[Mapping[Any, Any]]) -> list[dict[str, Any]]:
             row[name] = v
         out.append(row)
     return out
+
+
+def _table_problems(h: History, rowpos: np.ndarray) -> list[dict[str, Any]]:
+    """The problems of the table as a whole (row ``i`` of ``h`` is ``rows[rowpos[i]]`` of the input)."""
+    out: list[dict[str, Any]] = []
+    n = h.line.shape[0]
+
+    def add(rows: np.ndarray, field: str, msg: str, kind: str, values: np.ndarray) -> None:
+        for i in rows[: max(0, _MAX_PROBLEMS - len(out))].tolist():
+            out.append(_problem(("rows", int(rowpos[i]), field), msg, _value(values[i]), kind))
+
+    if n == 0:
+        return [_problem(("rows",), "the history has no rows", None, "history_empty")] if rowpos.shape[0] == 0 else []
+    add(np.flatnonzero((h.month < 1) | (h.month > 12)), "month", "the month must be 1 to 12", "month", h.month)
+    gap = h.year - h.budget_year
+    add(
+        np.flatnonzero((gap < 0) | (gap > 1)),
+        "year",
+        "a report is in its budget year or the next calendar year",
+        "report_year",
+        h.year,
+    )
+    for name, arr in (("disbursed", h.disbursed), ("allocated", h.allocated)):
+        add(np.flatnonzero((arr < 0) | (arr >= _MAX_UNITS)), name, "must be an amount of 0 or more", "amount", arr)
+    add(
+        np.flatnonzero(h.disbursed > h.allocated),
+        "disbursed",
+        "more disbursed than allocated",
+        "disbursed_above_allocated",
+        h.disbursed,
+    )
+    # one row per (line, budget year, report month), in time order within each line-year
+    period = h.period
+    order = np.lexsort((period, h.budget_year, h.line))
+    same = (np.diff(h.line[order]) == 0) & (np.diff(h.budget_year[order]) == 0)
+    dup = same & (np.diff(period[order]) == 0)
+    for k in np.flatnonzero(dup)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
+        first, again = sorted((int(order[k]), int(order[k + 1])), key=lambda i: int(rowpos[i]))
+        out.append(
+            _problem(
+                ("rows", int(rowpos[again])),
+                f"line {line_name(h.keys[int(h.line[again])])} is reported twice for "
+                f"{int(h.year[again])}-{int(h.month[again]):02d} (also rows[{int(rowpos[first])}])",
+                None,
+                "duplicate_report",
+            )
+        )
+    down = same & ~dup & (np.diff(h.disbursed[order]) < 0)
+    for k in np.flatnonzero(down)[: max(0, _MAX_PROBLEMS - len(out))].tolist():
+        before, i = int(order[k]), int(order[k + 1])
+        out.append(
+            _problem(
+                ("rows", int(rowpos[i]), "disbursed"),
+                f"cumulative disbursement falls below {h.precision * int(h.disbursed[before])} "
+                f"reported for an earlier month (rows[{int(rowpos[before])}])",
+                h.precision * int(h.disbursed[i]),
+                "disbursed_decreases",
+            )
+        )
+    return _by_row(out)
+
+
+def _by_row(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(problems, key=lambda e: e["loc"][1] if len(e["loc"]) > 1 and isinstance(e["loc"][1], int) else -1)
 
 
 # ------------------------------------------------------------------------------ fast columns
