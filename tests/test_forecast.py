@@ -237,3 +237,16 @@ def test_a_program_that_never_started_by_the_as_of_month_is_forecast_from_its_ra
     fc = forecast(h, "2023-03")
     q = fc.quantile_units([0.1, 0.5, 0.9])
     assert np.all(q[0] <= q[1]) and np.all(q[1] <= q[2]) and np.all(q[1] > fc.low)
+
+
+def test_the_printed_table_is_the_forecast(history: reallocate.History) -> None:
+    from reallocate.uncertainty.forecast import forecast_inputs
+    from reallocate.uncertainty.output import forecast_frame
+
+    fc, inputs = forecast_inputs(history, "2023-07", method="logistic")
+    frame = forecast_frame(fc, inputs)
+    q = fc.quantile_units([0.1, 0.5, 0.9])
+    for k, name in enumerate(("p10", "p50", "p90")):
+        assert [int(v) for v in frame[name]] == q[k].tolist()
+    assert [int(v) for v in frame["low"]] == fc.low.tolist() and [int(v) for v in frame["high"]] == fc.high.tolist()
+    assert np.allclose([float(v) for v in frame["mean"]], fc.expected_units, atol=0.5)
