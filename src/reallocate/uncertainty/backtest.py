@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Backtest", "backtest"]
 
-#: draws x lines held at once by one backtest forecast
-_CELLS = 100_000_000
+#: draws x lines of one backtest forecast (quantiles of a backtest need fewer draws than a plan)
+_CELLS = 10_000_000
 
 
 @dataclass
@@ -56,8 +56,8 @@ def backtest(
     report and another year to learn from), for as-of ``months`` (1..deadline-1) and
     ``methods``. ``deadline`` is the report month counted from the budget year's start (13:
     January of the next year). ``draws`` per forecast default to the forecast's own
-    (:data:`~reallocate.uncertainty.capacity.REFERENCE_DRAWS`), fewer for large histories so that
-    one forecast's draws stay near 10^8 cells (800 MB)."""
+    (:data:`~reallocate.uncertainty.capacity.REFERENCE_DRAWS`) up to 2,500 lines, fewer above so
+    that one forecast's draws stay near 10^7 cells (at least 200 draws)."""
     import pandas as pd
 
     if draws is None:
