@@ -197,6 +197,12 @@ def test_the_command_line_prints_and_writes(tmp_path: Path, capsys: pytest.Captu
     assert not english & set(re.findall(r"[A-Za-z]{3,}", vi.out)), english & set(re.findall(r"[A-Za-z]{3,}", vi.out))
     same = [*args[:-1], str(out), "--force"]
     assert main(same) == 2 and "name the same file" in capsys.readouterr().err
+    assert (
+        main(["forecast", str(src), "--as-of", "2023-09", "--precision", "0.5", "--unit", "tỷ", "--no-backtest"]) == 0
+    )
+    assert "in tỷ" in capsys.readouterr().out
+    assert main(["forecast", str(src), "--as-of", "2023-09", "--precision", "2", "--no-backtest"]) == 2
+    assert "not a multiple of the precision 2" in capsys.readouterr().err
     assert main(["forecast", str(src), "--as-of", "2023-99", "--lang", "vi"]) == 2
     err = capsys.readouterr().err
     assert "as_of: tháng phải từ 1 đến 12" in err and "Traceback" not in err

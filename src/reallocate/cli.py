@@ -181,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", metavar="FILE.csv", help="write the forecast per line to FILE.csv")
     f.add_argument("--backtest-out", metavar="FILE.csv", help="write the backtest table to FILE.csv")
     f.add_argument("--no-backtest", action="store_true", help="skip the leave-one-year-out backtest")
+    f.add_argument("--unit", help="unit of the amounts of a CSV, Excel or Parquet history (default: million VND)")
+    f.add_argument("--precision", help="smallest amount of such a history (default: 1)")
     force_option(f)
     lang_option(f)
     return p
@@ -201,6 +203,8 @@ def _forecast(args: argparse.Namespace) -> int:
         out=args.out,
         backtest_out=None if args.no_backtest else args.backtest_out,
         with_backtest=not args.no_backtest,
+        unit=args.unit,
+        precision=args.precision,
         lang=args.lang,
     )
     sys.stdout.write(text)

@@ -14,7 +14,9 @@ out (empty).
 
 Readers (:func:`load_history`) take JSON (a list of rows, or ``{"unit", "precision", "rows"}``),
 CSV, Excel (.xlsx: the sheet ``history``, else the first) and Parquet. Every row is validated by
-pydantic (:class:`HistoryRow`), then the table as a whole with numpy: amounts exact multiples of
+pydantic (:class:`HistoryRow`; a clean CSV, Parquet file or pandas table is read a whole column at
+a time instead, and any cell that is not plainly valid sends it back to the rows' model), then the
+table as a whole with numpy: amounts exact multiples of
 ``precision``, no line reported twice for one month, cumulative disbursement never decreasing,
 never more disbursed than allocated. Every problem is reported at once with its path
 (``rows[12].disbursed``) and value, as a :class:`~reallocate.ScenarioError` titled "invalid

@@ -23,10 +23,12 @@ def run_forecast(
     backtest_out: str | Path | None = None,
     with_backtest: bool = True,
     lang: str = "en",
+    unit: str | None = None,
+    precision: str | None = None,
 ) -> tuple[str, list[tuple[str, Path]]]:
     """The text to print and the files written (what, path). Both methods are backtested, at
     every as-of month before the deadline."""
-    history = load_history(path)
+    history = load_history(path, unit=unit, precision=precision)
     fc, inputs = forecast_inputs(history, as_of, method=method, deadline=deadline)
     text = forecast_text(fc, inputs, lang)
     written: list[tuple[str, Path]] = []
