@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import reallocate
 from reallocate import ScenarioError
@@ -256,3 +258,24 @@ def test_the_printed_table_is_the_forecast(history: reallocate.History) -> None:
         assert [int(v) for v in frame[name]] == q[k].tolist()
     assert [int(v) for v in frame["low"]] == fc.low.tolist() and [int(v) for v in frame["high"]] == fc.high.tolist()
     assert np.allclose([float(v) for v in frame["mean"]], fc.expected_units, atol=0.5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    lines=st.integers(1, 30),
+    years=st.integers(2, 6),
+    month=st.integers(1, 12),
+    method=st.sampled_from(["ratio", "logistic"]),
+    spread=st.floats(0.0, 2.0),
+)
+def test_any_history_gives_ordered_quantiles_inside_the_bounds(
+    seed: int, lines: int, years: int, month: int, method: str, spread: float
+) -> None:
+    h = synthetic_history(lines, years, seed=seed, year_sd=spread, line_sd=spread / 2, jitter=5.0, allocation=300)
+    fc = forecast(h, f"{2000 + years - 1}-{month:02d}", method=method)
+    q = fc.quantile_units([0.0, 0.1, 0.5, 0.9, 1.0])
+    assert np.all(np.diff(q, axis=0) >= 0)
+    assert np.all(fc.low <= q[0]) and np.all(q[-1] <= fc.high)
+    s = fc.sample(64, seed=seed)
+    assert np.all((s >= fc.low) & (s <= fc.high))
