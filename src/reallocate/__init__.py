@@ -36,6 +36,11 @@ _EXPORTS = {
     "Summary": ".plan",
     "TransferCost": ".rules",
     "compare": ".comparison",
+    "CapacityForecast": ".uncertainty",
+    "History": ".uncertainty",
+    "backtest": ".uncertainty",
+    "forecast": ".uncertainty",
+    "load_history": ".uncertainty",
     "load": ".scenario",
     "load_plan": ".comparison",
     "solve": ".solving",
@@ -44,7 +49,9 @@ _SUBMODULES = ("datasets", "io", "whatif")
 
 __all__ = [
     "SOLVERS",
+    "CapacityForecast",
     "Comparison",
+    "History",
     "Line",
     "Lines",
     "Locality",
@@ -60,10 +67,13 @@ __all__ = [
     "Summary",
     "TransferCost",
     "__version__",
+    "backtest",
     "compare",
     "datasets",
+    "forecast",
     "io",
     "load",
+    "load_history",
     "load_plan",
     "solve",
     "whatif",
@@ -78,6 +88,10 @@ if TYPE_CHECKING:
     from .rules import Locality, Rules, TransferCost
     from .scenario import Scenario, load
     from .solving import SOLVERS, solve
+    from .uncertainty.backtest import backtest
+    from .uncertainty.capacity import CapacityForecast
+    from .uncertainty.forecast import forecast
+    from .uncertainty.history import History, load_history
 
 
 def __getattr__(name: str) -> Any:

@@ -182,7 +182,44 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
     c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
     lang_option(c)
+    f = sub.add_parser("forecast", help="forecast each line's capacity from its disbursement history, with a backtest")
+    f.add_argument("file", metavar="HISTORY", help="history: .csv, .json, .xlsx or .parquet (see docs/forecast.md)")
+    f.add_argument("--as-of", required=True, metavar="YYYY-MM", help="the month of the last report to use")
+    f.add_argument("--deadline", metavar="YYYY-MM", help="the deadline (default: January of the next year)")
+    f.add_argument("--method", choices=("ratio", "logistic"), default="ratio", help="ratio-to-date or logistic")
+    f.add_argument("--out", metavar="FILE.csv", help="write the forecast per line to FILE.csv")
+    f.add_argument("--backtest-out", metavar="FILE.csv", help="write the backtest table to FILE.csv")
+    f.add_argument("--no-backtest", action="store_true", help="skip the leave-one-year-out backtest")
+    f.add_argument("--unit", help="unit of the amounts of a CSV, Excel or Parquet history (default: million VND)")
+    f.add_argument("--precision", help="smallest amount of such a history (default: 1)")
+    force_option(f)
+    lang_option(f)
     return p
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    outputs = [Path(p) for p in (args.out, args.backtest_out) if p]
+    if len({o.resolve() for o in outputs}) < len(outputs):
+        raise _UsageError("--out and --backtest-out name the same file")
+    _check_outputs(args, outputs, [args.file])
+    from .uncertainty.run import run_forecast
+
+    text, written = run_forecast(
+        args.file,
+        as_of=args.as_of,
+        deadline=args.deadline,
+        method=args.method,
+        out=args.out,
+        backtest_out=None if args.no_backtest else args.backtest_out,
+        with_backtest=not args.no_backtest,
+        unit=args.unit,
+        precision=args.precision,
+        lang=args.lang,
+    )
+    sys.stdout.write(text)
+    for what, path in written:
+        _say(f"wrote the {what} to {path}")
+    return EXIT_PLAN
 
 
 def _json_error(args: argparse.Namespace, document: dict[str, Any]) -> None:
@@ -381,6 +418,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_PLAN
     if args.command == "compare":
         return _compare(args)
+    if args.command == "forecast":
+        return _forecast(args)
     if args.command == "serve":
         from .service import ServiceSettings, serve
 

@@ -101,6 +101,42 @@ _LABELS: dict[str, tuple[str, str]] = {
 # Phrases of the charts, the HTML report, the workbooks, comparisons and the text report, by area:
 # area -> key -> (English, Vietnamese); ``{name}`` fields are filled in by :func:`phrase`.
 _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
+    "forecast": {
+        "title": (
+            "Capacity forecast as of {as_of} (deadline {deadline}), method: {method}; {n} lines, in {unit}",
+            "Dự báo khả năng giải ngân tại {as_of} (hạn {deadline}), phương pháp: {method}; "
+            "{n} dòng vốn, đơn vị {unit}",
+        ),
+        "method_ratio": ("ratio-to-date", "tỷ lệ lũy kế đến nay"),
+        "method_logistic": ("logistic S-curve", "đường cong chữ S logistic"),
+        "line": ("Line", "Dòng vốn"),
+        "disbursed": ("Disbursed", "Đã giải ngân"),
+        "allocated": ("Allocated", "Vốn giao"),
+        "low": ("Low", "Cận dưới"),
+        "mean": ("Mean", "Trung bình"),
+        "p10": ("P10", "P10 (thấp)"),
+        "p50": ("P50", "P50 (trung vị)"),
+        "p90": ("P90", "P90 (cao)"),
+        "high": ("High", "Cận trên"),
+        "total": ("Total", "Tổng"),
+        "note": (
+            "Low: disbursed to date; high: the most the line may hold. P10/P50/P90 of the total come from "
+            "joint draws (a bad year is bad for many lines at once).",
+            "Cận dưới: số đã giải ngân; cận trên: mức tối đa dòng vốn có thể giữ. P10/P50/P90 của tổng lấy từ "
+            "các mẫu đồng thời (năm khó khăn thì nhiều dòng vốn cùng chậm).",
+        ),
+        "bt_title": (
+            "Backtest, leave one year out: error of the year-end forecast (P50) and coverage of the 80% interval",
+            "Kiểm định ngược, bỏ ra từng năm: sai số dự báo cuối năm (P50) và tỷ lệ nằm trong khoảng 80%",
+        ),
+        "bt_method": ("Method", "Phương pháp"),
+        "bt_as_of_month": ("As of month", "Tháng dự báo"),
+        "bt_years": ("Years", "Số năm"),
+        "bt_line_years": ("Line-years", "Dòng vốn-năm"),
+        "bt_mape": ("MAPE (lines)", "MAPE (dòng vốn)"),
+        "bt_mape_total": ("MAPE (total)", "MAPE (tổng)"),
+        "bt_coverage80": ("80% coverage", "Tỷ lệ trong khoảng 80%"),
+    },
     "chart": {
         "axis_absorbable": ("Expected disbursement", "Dự kiến giải ngân"),
         "axis_lapse": ("Still lapses", "Vẫn có nguy cơ hủy"),
