@@ -65,4 +65,9 @@ FORECAST_SENTENCES: tuple[tuple[str, str], ...] = (
     ("the forecast is in units of {p:n}", "dự báo tính theo đơn vị {p}"),
     ("the forecast is in {unit:u}", "dự báo tính bằng {unit}"),
     ("the forecast has no such line", "dự báo không có dòng vốn này"),
+    ("the scenario's rules do not fit the objective", "các quy tắc của kịch bản không phù hợp với mục tiêu"),
+    (
+        "not supported with the objective '{objective}': use the objective 'quantile'",
+        "không áp dụng được với mục tiêu '{objective}': hãy dùng mục tiêu 'quantile'",
+    ),
 )

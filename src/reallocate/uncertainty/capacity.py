@@ -2,7 +2,7 @@
 
 A plan trusts one ``capacity`` per line; a forecast replaces it with a distribution per line,
 jointly sampled (a bad year is bad for many lines at once). Every forecast, whatever made it
-(the history methods of :mod:`reallocate.uncertainty.history`, or a user's own Monte Carlo via
+(the history methods of :mod:`reallocate.uncertainty.forecast`, or a user's own Monte Carlo via
 :meth:`CapacityForecast.from_samples`), answers the same questions in whole units of the
 scenario's ``precision``:
 

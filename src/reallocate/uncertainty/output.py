@@ -17,7 +17,7 @@ from ..labels import amount_text, percent_text, phrase
 from ..lines import decimals, fmt
 from ..rules import LINE_KEYS
 from .backtest import Backtest
-from .capacity import _REFERENCE_SEED, REFERENCE_DRAWS, CapacityForecast
+from .capacity import CapacityForecast
 from .forecast import ForecastInputs
 
 if TYPE_CHECKING:
@@ -26,15 +26,12 @@ if TYPE_CHECKING:
 __all__ = ["backtest_text", "forecast_frame", "forecast_text", "write_table_csv"]
 
 _QUANTILES = (0.1, 0.5, 0.9)
-#: draws x lines held at once for the printed quantiles
-_CELLS = 100_000_000
 
 
 def _draws(fc: CapacityForecast) -> np.ndarray:
-    """The forecast's reference draws (its ``quantile_units`` and ``expected_units``); for more
-    than 25,000 lines the first of them only, so that they stay near 10^8 cells (800 MB)."""
-    n = max(200, min(REFERENCE_DRAWS, _CELLS // max(1, fc.n_lines)))
-    return fc.reference if n == REFERENCE_DRAWS else fc.sample(n, seed=_REFERENCE_SEED)
+    """The forecast's reference draws (its ``quantile_units`` and ``expected_units``; at most
+    :data:`~reallocate.uncertainty.capacity.REFERENCE_CELLS` cells)."""
+    return fc.reference
 
 
 _AMOUNTS = ("disbursed", "allocated", "low", "mean", "p10", "p50", "p90", "high")
