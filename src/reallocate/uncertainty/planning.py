@@ -380,7 +380,8 @@ def cvar_holdings(scenario: Scenario, draws: np.ndarray, alpha: float, omega: fl
     rows.add(np.r_[f, f], np.r_[d, f], np.r_[np.ones(n), -np.ones(n)], -target, np.inf)
     rows.add(np.r_[f, f], np.r_[d, f], np.r_[np.ones(n), np.ones(n)], target, np.inf)
     smallest = min(c for c in ((1 - omega) / s, omega / (alpha * s)) if c > 0)
-    weight = 1e-6 * smallest / n
+    # (above HiGHS's tolerances, which are set to 1e-9 here, so that the ties are really decided)
+    weight = 1e-5 * smallest
     x = _solve_lp(np.r_[cost, np.full(n, weight)], np.r_[lower, np.zeros(n)], np.r_[upper, np.full(n, np.inf)], rows)
     held = allocated.copy()
     held[active] = whole_units(x[:n] * scale, t.pool[active], allocated[active], least[active], most[active])
@@ -460,6 +461,8 @@ def _solve_lp(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: _Row
     lp.a_matrix_.value_ = value
     h = quiet_highs()
     # (no "threads" option: HiGHS refuses to run when it differs from its scheduler's first setting)
+    for option in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+        h.setOptionValue(option, 1e-9)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
