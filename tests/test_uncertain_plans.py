@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
-from test_independent import SETTINGS
 
 import reallocate
 from reallocate import Scenario, ScenarioError
 from reallocate.datasets import quang_nam_2023
 from reallocate.uncertainty import CapacityForecast, CVaR, Expected, Quantile, value_of_stochastic_solution
+from test_independent import SETTINGS
 
 FLAGS = ("frozen", "give_only", "receive_only")
 
@@ -129,9 +129,7 @@ def _breakpoint_lp(scenario: Scenario, atoms: np.ndarray) -> tuple[float, float]
         LinearConstraint(np.array([r for r, _ in d_rows]), np.array([b for _, b in d_rows]), np.inf),
         LinearConstraint(keep[None, :], -np.inf, -best + 1e-7),
     ]
-    second = milp(
-        c2, constraints=cons2, bounds=Bounds(np.r_[lower, np.zeros(n)], np.r_[upper, np.full(n, np.inf)])
-    )
+    second = milp(c2, constraints=cons2, bounds=Bounds(np.r_[lower, np.zeros(n)], np.r_[upper, np.full(n, np.inf)]))
     assert second.success, second.message
     return best, float(second.fun)
 
@@ -219,7 +217,7 @@ def test_with_zero_uncertainty_random_scenarios_keep_todays_amounts() -> None:
 def _cvar_value(final: np.ndarray, draws: np.ndarray, alpha: float, omega: float) -> float:
     """(1 - omega) mean + omega mean of the worst alpha share, from the sorted outcomes."""
     outcome = np.sort(np.minimum(final[None, :], draws).sum(axis=1))
-    tail = outcome[: int(round(alpha * outcome.shape[0]))]
+    tail = outcome[: round(alpha * outcome.shape[0])]
     return float((1 - omega) * outcome.mean() + omega * tail.mean())
 
 
