@@ -88,6 +88,7 @@ class CapacityForecast:
         self.method = method
         self.as_of = as_of
         self._reference: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -174,8 +175,19 @@ class CapacityForecast:
         qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
         if np.any((qs < 0) | (qs > 1)) or not np.all(np.isfinite(qs)):
             raise ValueError(f"quantiles must be within [0, 1]; got {q!r}")
-        out = np.quantile(self.reference, qs, axis=0, method="inverted_cdf").astype(np.int64)
+        ordered = self._ordered()
+        n = ordered.shape[1]
+        # the inverse CDF of the reference draws: the ceil(q n)-th smallest (as numpy's
+        # "inverted_cdf"), read off draws sorted once per forecast
+        at = np.clip(np.ceil(qs * n - 1e-9).astype(np.int64) - 1, 0, n - 1)
+        out = np.ascontiguousarray(ordered[:, at].T)
         return out[0] if np.ndim(q) == 0 else out
+
+    def _ordered(self) -> np.ndarray:
+        """The reference draws of each line, sorted: (lines, draws)."""
+        if self._sorted is None:
+            self._sorted = np.sort(np.ascontiguousarray(self.reference.T), axis=1)
+        return self._sorted
 
     @property
     def expected_units(self) -> np.ndarray:
