@@ -140,11 +140,14 @@ def plan_risk(
     absorbed = np.empty(samples, dtype=np.int64)
     lapse_sum = np.zeros(held.shape[0], dtype=np.float64)
     done = 0
+    identity = bool(np.array_equal(at, np.arange(at.shape[0])))
     for block in forecast.samples(samples, seed=seed):
-        use = np.minimum(held[None, :], block[:, at])
-        absorbed[done : done + block.shape[0]] = use.sum(axis=1, dtype=np.int64)
-        lapse_sum += (held[None, :] - use).sum(axis=0, dtype=np.int64)
-        done += block.shape[0]
+        use = block if identity else block[:, at]
+        np.minimum(use, held[None, :], out=use)  # the block is ours: no second array
+        rows = use.shape[0]
+        absorbed[done : done + rows] = use.sum(axis=1, dtype=np.int64)
+        lapse_sum += held * rows - use.sum(axis=0, dtype=np.int64)
+        done += rows
     labels = scenario.locality_labels()
     keys = scenario.lines.keys()
     return Risk(
