@@ -237,15 +237,17 @@ def plan_json_chunks(
     tail = item_sep + head("stages", 1) + plain([asdict(s) for s in plan.stages], 1)
     tail += item_sep + head("explain", 1)
     e = plan.explain
+    # a plan made for a capacity forecast says how: its capacities are planning capacities
+    basis = "" if plan.basis is None else item_sep + head("basis", 1) + plain(plan.basis.as_dict(), 1)
     if e is None:
-        yield (tail + "null" + nl + "}").encode()
+        yield (tail + "null" + basis + nl + "}").encode()
         return
     yield (tail + "{" + nl).encode()
     n_reasons = int(e.reasons.shape[0])
     yield from record_list("lines", 2, n_reasons, lambda a, b, inner: _explain_line_records(plan, a, b, inner, texts))
     rest = e.to_dict(lines=False)
     out = "".join(item_sep + head(key, 2) + plain(rest[key], 2) for key in _EXPLAIN_PARTS)
-    yield (out + nl + pad + "}" + nl + "}").encode()
+    yield (out + nl + pad + "}" + basis + nl + "}").encode()
 
 
 _EXPLAIN_PARTS = ("shadow_prices", "pools", "lapse", "gap", "diagnosis", "notes")

@@ -15,6 +15,25 @@ __all__ = ["plan_schema"]
 _NUMBER: dict[str, Any] = {"type": "number", "description": "An exact decimal amount in the scenario unit."}
 _TEXT: dict[str, Any] = {"type": "string"}
 _STATUSES = ["optimal", "time_limit", "infeasible", "error"]
+_PROBABILITY: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+#: present only for a plan made for a capacity forecast (``solve(..., capacity=forecast)``)
+_BASIS: dict[str, Any] = {
+    "type": "object",
+    "description": "How a plan made for a capacity forecast allowed for it: the objective and its parameters. "
+    "The plan's capacities are then planning capacities (see docs/uncertainty.md).",
+    "properties": {
+        "objective": {"enum": ["expected", "quantile", "cvar"]},
+        "forecast": {"type": "string", "description": "How the forecast was made: ratio, logistic, samples..."},
+        "breakpoints": {"type": "integer", "minimum": 1},
+        "epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+        "alpha": _PROBABILITY,
+        "omega": {"type": "number", "minimum": 0, "maximum": 1},
+        "samples": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer"},
+    },
+    "required": ["objective", "forecast"],
+    "additionalProperties": False,
+}
 
 
 def _record(names: tuple[str, ...], types: dict[str, Any], description: str) -> dict[str, Any]:
@@ -96,6 +115,7 @@ def plan_schema() -> dict[str, Any]:
                 "description": "Why the plan is what it is: per line a reason code (and its sentence with "
                 "--explain-text), shadow prices, pools, lapse, the gap to 100% and, without a plan, the diagnosis.",
             },
+            "basis": _BASIS,
         },
         "required": [
             "version",
