@@ -46,6 +46,44 @@ def _record(names: tuple[str, ...], types: dict[str, Any], description: str) -> 
     }
 
 
+def _risk() -> dict[str, Any]:
+    """``solve --history``: the plan's lapse and rate over the forecast's simulated years."""
+    rate = {"type": "number", "minimum": 0, "maximum": 1, "description": "A fraction (0.58 is 58%)."}
+    types: dict[str, Any] = {
+        "samples": {"type": "integer", "minimum": 1},
+        "seed": {"type": ["integer", "null"]},
+        "target": rate,
+        "probability_below_target": rate,
+        "absorbed_mean": _NUMBER,
+        "vss": {
+            "type": "number",
+            "description": "Expected disbursement of the plan for the forecast's expectation "
+            "minus that of the plan on its median capacities (scenario unit).",
+        },
+    }
+    for q in ("mean", "p10", "p50", "p90"):
+        types[f"rate_{q}"] = rate
+        types[f"lapse_{q}"] = _NUMBER
+    line_types = {"expected_lapse": _NUMBER, "share": rate}
+    top = _record((*LINE_KEYS, "name", "expected_lapse", "share"), line_types, "A line carrying expected lapse.")
+    types["top_lines"] = {"type": "array", "items": top, "description": "Largest expected lapse first."}
+    required = [
+        "samples",
+        "seed",
+        "absorbed_mean",
+        "top_lines",
+        *(f"{k}_{q}" for k in ("rate", "lapse") for q in ("mean", "p10", "p50", "p90")),
+    ]
+    return {
+        "type": "object",
+        "description": "The risk of lapse of the plan over the capacity forecast's simulated years "
+        "(reallocate solve --history); target and probability_below_target come together.",
+        "properties": types,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
 def plan_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a plan as ``reallocate solve --format json`` writes it,
     in its default form and with ``--compact`` (transfers naming their lines by position)."""
@@ -116,6 +154,7 @@ def plan_schema() -> dict[str, Any]:
                 "--explain-text), shadow prices, pools, lapse, the gap to 100% and, without a plan, the diagnosis.",
             },
             "basis": _BASIS,
+            "risk": _risk(),
         },
         "required": [
             "version",

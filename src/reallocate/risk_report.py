@@ -31,6 +31,7 @@ __all__ = [
     "money",
     "objective_text",
     "risk_items",
+    "risk_json",
     "risk_sentences",
     "risk_table",
     "top_header",
@@ -201,4 +202,32 @@ def risk_items(plan: Plan, risk: Risk | None, lang: str = "en") -> list[tuple[st
         add("probability_below_target", risk.below(risk.target), "percent")
     if risk.vss is not None:
         add("vss", money(float(risk.vss), risk.precision), "amount")
+    return out
+
+
+def risk_json(risk: Risk, top: int = TOP_LINES) -> dict[str, Any]:
+    """The risk as plan JSON carries it (``"risk"``): :meth:`Risk.summary` with its amounts as
+    decimals rounded to the scenario's precision, and the ``top`` lines carrying most of the
+    expected lapse."""
+    out = dict(risk.summary())
+    p = risk.precision
+    for key in ("lapse_mean", "lapse_p10", "lapse_p50", "lapse_p90", "absorbed_mean"):
+        out[key] = money(out[key], p)
+    if risk.vss is not None:
+        out["vss"] = money(float(risk.vss), p)
+    frame = risk.top_lines(top)
+    out["top_lines"] = [
+        {
+            "locality": key[0],
+            "program": key[1],
+            "fund": key[2],
+            "component": key[3],
+            "name": str(name),
+            "expected_lapse": money(float(lapse), p),
+            "share": float(share),
+        }
+        for key, name, lapse, share in zip(
+            frame.index, frame["name"], frame["expected_lapse"], frame["share"], strict=True
+        )
+    ]
     return out
