@@ -335,6 +335,9 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         # the workbook's risk sheet
         "item_basis": ("Planning basis", "Cơ sở lập phương án"),
         "item_objective": ("Objective", "Mục tiêu (objective)"),
+        "name_expected": ("expected", "'expected' (kỳ vọng)"),
+        "name_quantile": ("quantile", "'quantile' (phân vị)"),
+        "name_cvar": ("cvar", "'cvar' (giá trị rủi ro có điều kiện)"),
         "item_forecast": ("Forecast method", "Phương pháp dự báo"),
         "item_breakpoints": ("Breakpoints per line", "Số điểm chia mỗi dòng vốn (breakpoints)"),
         "item_epsilon": ("Epsilon", "Epsilon (xác suất chấp nhận)"),

@@ -178,7 +178,7 @@ def risk_items(plan: Plan, risk: Risk | None, lang: str = "en") -> list[tuple[st
     basis = plan.basis
     if basis is not None:
         add("basis", basis_text(basis, lang), "text")
-        add("objective", basis.objective, "text")
+        add("objective", _r(f"name_{basis.objective}", lang), "text")
         add("forecast", method_text(basis.forecast, lang), "text")
         for key in ("breakpoints", "epsilon", "alpha", "omega"):
             value = getattr(basis, key)
