@@ -86,6 +86,10 @@ def _worst_name(case: dict[str, Any], i: int, lang: str) -> str:
 def test_the_text_report_shows_the_risk_of_the_forecast_draws(case: dict[str, Any], lang: str) -> None:
     want = _expected(case)
     text = text_report(case["plan"], lang, risk=case["risk"])
+    # before the headline (measured against the planning capacities): what the forecast expects
+    before = text[: text.index(case["plan"].headline_in(lang))]
+    mean, p10, _, p90 = (percent_text(v, lang) for v in want["rate"])
+    assert all(x in before for x in (mean, f"P10 {p10}", f"P90 {p90}")), before
     section = text[text.index("Risk of lapse" if lang == "en" else "Rủi ro vốn bị hủy") :]
     rate_row = next(line for line in section.splitlines() if line.startswith(("Disbursement rate", "Tỷ lệ giải ngân")))
     assert rate_row.split()[-4:] == [percent_text(v, lang) for v in want["rate"]]
@@ -140,6 +144,7 @@ def test_the_html_report_embeds_the_risk_histogram(case: dict[str, Any], lang: s
     want = _expected(case)
     html = plan_html(case["plan"], lang, risk=case["risk"])
     assert html.count('<figure id="chart-') == 4
+    assert html.index('<a href="#risk">') < html.index("<h2")  # the outlook under the headline links to it
     png = re.search(r'<figure id="chart-risk"><img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert png is not None and base64.b64decode(png.group(1)).startswith(b"\x89PNG")
     section = html[html.index('<h2 id="risk">') :]

@@ -27,7 +27,7 @@ from .charts import KINDS, plot, png_bytes, pool_names, risk_chart
 from .labels import amount_text, check_lang, label, percent_text, phrase, reason_text, unit_text
 from .messages import translate
 from .plan import records
-from .risk_report import basis_text, check_risk, risk_sentences, risk_table, top_header, top_rows
+from .risk_report import basis_text, check_risk, outlook_text, risk_sentences, risk_table, top_header, top_rows
 from .scenario import LINE_KEYS
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ h3 { font-size: 16px; margin: 20px 0 8px; }
 .badge.bad { background: #fbe4e2; color: #9b2118; }
 .badge.warn { background: #fdf0d8; color: #8a5a00; }
 .gap, .basis { margin: 6px 0; }
+.basis a { color: var(--accent); text-decoration: none; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 7px; vertical-align: top; }
@@ -506,6 +507,8 @@ def plan_html(plan: Plan, lang: str = "en", risk: Risk | None = None) -> str:
     ]
     if plan.basis is not None:
         parts.append(f'<p class="basis">{_e(basis_text(plan.basis, lang))}</p>')
+    if risk is not None and plan.found:
+        parts.append(f'<p class="basis"><a href="#risk">{_e(outlook_text(risk, lang))}</a></p>')
     gap = _gap_text(plan, lang)
     if gap:
         parts.append(f'<p class="gap">{_e(gap)}</p>')

@@ -309,6 +309,12 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
             "Trên {samples} năm mô phỏng theo dự báo khả năng giải ngân (seed {seed}); P10, P50, P90: các giá trị "
             "mà 10%, 50%, 90% số năm mô phỏng không vượt quá.",
         ),
+        "outlook": (
+            "Under the forecast ({samples} simulated years): disbursement rate {mean} on average (P10 {p10}, "
+            'P90 {p90}); {lapse} {unit} lapses on average. See "{title}".',
+            "Theo dự báo ({samples} năm mô phỏng): tỷ lệ giải ngân trung bình {mean} (P10 {p10}, P90 {p90}); "
+            'bình quân {lapse} {unit} bị hủy. Xem "{title}".',
+        ),
         "figure": ("Figure", "Chỉ tiêu"),
         "mean": ("Mean", "Trung bình"),
         "rate": ("Disbursement rate", "Tỷ lệ giải ngân"),

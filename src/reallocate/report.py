@@ -10,7 +10,7 @@ from .labels import amount_text as _amount_text
 from .labels import check_lang, label, phrase, reason_text, unit_text
 from .messages import translate
 from .plan import Plan, records
-from .risk_report import basis_text, check_risk, risk_sentences, risk_table, top_header, top_rows
+from .risk_report import basis_text, check_risk, outlook_text, risk_sentences, risk_table, top_header, top_rows
 from .scenario import LINE_KEYS, Scenario
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ def text_report(plan: Plan, lang: str = "en", risk: Risk | None = None) -> str:
     out = [f"{sc.name} — {label(plan.status, lang)} ({plan.solver})", ""]
     if plan.basis is not None:
         out += [basis_text(plan.basis, lang), ""]
+    if risk is not None and plan.summary is not None:
+        out += [outlook_text(risk, lang), ""]
     if plan.summary is None:
         out.append(f"{_title('no_plan', lang)}: {label(plan.status, lang)}")
         out += _diagnosis_text(plan, lang)

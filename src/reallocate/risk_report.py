@@ -30,6 +30,7 @@ __all__ = [
     "method_text",
     "money",
     "objective_text",
+    "outlook_text",
     "risk_items",
     "risk_json",
     "risk_sentences",
@@ -113,6 +114,23 @@ def risk_table(risk: Risk, lang: str = "en") -> tuple[list[str], list[list[str]]
     lapse = [amount_text(money(v, risk.precision), lang) for v in _quantiles(risk.lapse)]
     unit = unit_text(risk.unit, lang)
     return header, [[_r("rate", lang), *rate], [_r("lapse", lang, unit=unit), *lapse]]
+
+
+def outlook_text(risk: Risk, lang: str = "en") -> str:
+    """One sentence under the headline (which is measured against planning capacities): the rate
+    and lapse the plan may expect under the forecast, and where the section is."""
+    rate = _quantiles(risk.rate)
+    return _r(
+        "outlook",
+        lang,
+        samples=amount_text(risk.samples, lang),
+        mean=percent_text(rate[0], lang),
+        p10=percent_text(rate[1], lang),
+        p90=percent_text(rate[3], lang),
+        lapse=amount_text(money(float(risk.lapse.mean()), risk.precision), lang),
+        unit=unit_text(risk.unit, lang),
+        title=_r("title", lang),
+    )
 
 
 def risk_sentences(risk: Risk, lang: str = "en") -> list[str]:
