@@ -324,3 +324,22 @@ def test_rules_that_need_the_quantile_objective(tmp_path: Path, capsys: pytest.C
     code, out, err = _run([*base, "--objective", "quantile"], capsys)
     assert code == 0 and "the VSS is not computed" in err
     assert "Risk of lapse" in out and "(VSS)" not in out
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_risk_section_reads_at_1280_px(browser: Any, case: dict[str, Any], lang: str, tmp_path: Path) -> None:
+    path = tmp_path / "plan.html"
+    path.write_text(plan_html(case["plan"], lang, risk=case["risk"]), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    m = page.evaluate(
+        """() => {
+        const fig = document.querySelector('#chart-risk img');
+        return {doc: document.documentElement.scrollWidth, view: window.innerWidth,
+                img: fig.naturalWidth, shown: fig.getBoundingClientRect().width,
+                tables: [...document.querySelectorAll('#risk ~ .scroll table')].map(
+                    t => [t.scrollWidth, t.parentElement.clientWidth])};
+    }"""
+    )
+    assert m["doc"] <= m["view"] and m["img"] > 0 and m["shown"] > 0
+    assert m["tables"] and all(need <= have for need, have in m["tables"]), m["tables"]
