@@ -343,3 +343,18 @@ def test_the_risk_section_reads_at_1280_px(browser: Any, case: dict[str, Any], l
     )
     assert m["doc"] <= m["view"] and m["img"] > 0 and m["shown"] > 0
     assert m["tables"] and all(need <= have for need, have in m["tables"]), m["tables"]
+
+
+def test_a_cvar_plan_too_large_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reallocate.uncertainty.planning as planning
+
+    monkeypatch.setattr(planning, "CVAR_MAX_CELLS", 1000)  # 500 draws x the moving lines are more
+    scenario, history = _files(tmp_path)
+    args = ["solve", str(scenario), "--history", str(history), "--as-of", "2023-09", "--objective", "cvar"]
+    code, out, err = _run([*args, "--lang", "vi"], capsys)
+    assert code == 2 and not out and "Traceback" not in err
+    assert "bài toán LP của CVaR sẽ có" in err and "tối đa 1.000: hãy dùng ít mẫu hơn" in err, err
+    code, _, err = _run(args, capsys)
+    assert code == 2 and "columns (samples x moving lines); at most 1,000: use fewer samples" in err
