@@ -13,6 +13,7 @@ from .history import load_history
 from .output import backtest_text, forecast_frame, forecast_text, write_table_csv
 
 if TYPE_CHECKING:
+    from ..backend import SolverName
     from ..plan import Plan
     from ..scenario import Scenario
     from .risk import Risk
@@ -62,7 +63,7 @@ def plan_for_history(
     samples: int = 10_000,
     seed: int = 0,
     target: float | None = 0.9,
-    solver: str = "highs",
+    solver: SolverName = "highs",
     time_limit: float | None = None,
 ) -> tuple[Plan, Risk | None, list[str]]:
     """Forecast the capacities of ``scenario``'s lines from ``history`` as of ``as_of``, solve
@@ -86,7 +87,7 @@ def plan_for_history(
     except ScenarioError as exc:
         exc.source = str(history)  # type: ignore[attr-defined]
         raise
-    plan = solve(scenario, solver=solver, time_limit=time_limit, capacity=fc, objective=objective)  # type: ignore[arg-type]
+    plan = solve(scenario, solver=solver, time_limit=time_limit, capacity=fc, objective=objective)
     if not plan.found:
         return plan, None, []
     notes: list[str] = []
