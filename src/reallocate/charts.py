@@ -503,5 +503,6 @@ def risk_chart(risk: Risk, lang: str = "en") -> Figure:
         p10=percent_text(quantiles[0] / 100, lang),
         p90=percent_text(quantiles[2] / 100, lang),
     )
-    _titles(fig, ax, f"{_t('risk_title', lang)} — {risk.scenario_name}", subtitle)
+    # the scenario's name in the subtitle, as the plan's charts have it (wrapped, never cut off)
+    _titles(fig, ax, _t("risk_title", lang), f"{risk.scenario_name} — {subtitle}")
     return _finish(fig)

@@ -65,6 +65,28 @@ FORECAST_SENTENCES: tuple[tuple[str, str], ...] = (
     ("the forecast is in units of {p:n}", "dự báo tính theo đơn vị {p}"),
     ("the forecast is in {unit:u}", "dự báo tính bằng {unit}"),
     ("the forecast has no such line", "dự báo không có dòng vốn này"),
+    # solve --history: the options, the plan for the forecast
+    ("not a whole number: {v}", "không phải số nguyên: {v}"),
+    ("must be a whole number from {a:n} to {b:n}: {v}", "phải là số nguyên từ {a} đến {b}: {v}"),
+    ("must be a rate from 0 to 1 (0.9 is 90%): {v}", "phải là tỷ lệ từ 0 đến 1 (0.9 là 90%): {v}"),
+    ("{option} needs --history", "{option} cần có --history"),
+    (
+        "--history needs --as-of (the month of the last report to use, e.g. 2023-09)",
+        "--history cần có --as-of (tháng của báo cáo cuối cùng được dùng, ví dụ 2023-09)",
+    ),
+    (
+        "the VSS is not computed: the scenario's rules do not fit the objective 'expected'",
+        "không tính VSS: các quy tắc của kịch bản không phù hợp với mục tiêu 'expected' (kỳ vọng)",
+    ),
+    (
+        "the CVaR LP would have {n:n} columns (samples x moving lines); at most {m:n}: use fewer samples",
+        "bài toán LP của CVaR sẽ có {n} cột (số mẫu x số dòng vốn có thể điều chuyển); tối đa {m}: hãy dùng ít mẫu "
+        "hơn hoặc mục tiêu 'expected' hay 'quantile'",
+    ),
+    (
+        "the risk was assessed for another plan: its scenario or lines differ",
+        "rủi ro được đánh giá cho một phương án khác: kịch bản hoặc các dòng vốn khác nhau",
+    ),
     ("the scenario's rules do not fit the objective", "các quy tắc của kịch bản không phù hợp với mục tiêu"),
     (
         "not supported with the objective '{objective}': use the objective 'quantile'",

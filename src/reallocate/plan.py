@@ -407,6 +407,8 @@ class Plan:
             "transfers": transfers,
             "stages": [asdict(s) for s in self.stages],
             "explain": self.explain.to_dict() if self.explain is not None else None,
+            # a plan made for a capacity forecast: how (its capacities are planning capacities)
+            **({"basis": self.basis.as_dict()} if self.basis is not None else {}),
         }
 
     def to_json(self, *, indent: int | None = 2, compact: bool = False, texts: bool = False) -> str:
