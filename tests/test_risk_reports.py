@@ -200,6 +200,7 @@ def test_plan_json_carries_the_basis_and_the_risk(case: dict[str, Any], tmp_path
     assert json.loads(reallocate.plan.Plan.to_json(case["plan"]))["basis"] == {
         "objective": "expected",
         "forecast": "ratio",
+        "as_of": "2023-09",
         "breakpoints": 5,
     }
     plain = json.loads(solve(case["scenario"]).to_json())
@@ -249,7 +250,12 @@ def test_solve_with_a_history_reports_the_risk(tmp_path: Path, capsys: pytest.Ca
     assert "target of 85%" in out and "epsilon 0.2" in out and "(VSS)" in out
     code, out, err = _run([*base, "--format", "json", "--forecast-method", "logistic"], capsys)
     doc = json.loads(out)
-    assert code == 0 and doc["basis"] == {"objective": "expected", "forecast": "logistic", "breakpoints": 5}
+    assert code == 0 and doc["basis"] == {
+        "objective": "expected",
+        "forecast": "logistic",
+        "as_of": "2023-09",
+        "breakpoints": 5,
+    }
     assert doc["risk"]["samples"] == 500 and doc["risk"]["seed"] == 0 and doc["risk"]["target"] == 0.9
     for suffix in ("html", "xlsx"):
         out_path = tmp_path / f"p.{suffix}"

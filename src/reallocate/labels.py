@@ -345,6 +345,7 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "name_quantile": ("quantile", "'quantile' (phân vị)"),
         "name_cvar": ("cvar", "'cvar' (giá trị rủi ro có điều kiện)"),
         "item_forecast": ("Forecast method", "Phương pháp dự báo"),
+        "item_as_of": ("Forecast made as of", "Thời điểm dự báo"),
         "item_breakpoints": ("Breakpoints per line", "Số điểm chia mỗi dòng vốn (breakpoints)"),
         "item_epsilon": ("Epsilon", "Epsilon (xác suất chấp nhận)"),
         "item_alpha": ("Alpha (share of worst years)", "Alpha (tỷ lệ số năm xấu nhất)"),

@@ -24,6 +24,7 @@ _BASIS: dict[str, Any] = {
     "properties": {
         "objective": {"enum": ["expected", "quantile", "cvar"]},
         "forecast": {"type": "string", "description": "How the forecast was made: ratio, logistic, samples..."},
+        "as_of": {"type": "string", "description": "The month the forecast was made at (YYYY-MM), when known."},
         "breakpoints": {"type": "integer", "minimum": 1},
         "epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
         "alpha": _PROBABILITY,

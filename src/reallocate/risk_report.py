@@ -198,6 +198,8 @@ def risk_items(plan: Plan, risk: Risk | None, lang: str = "en") -> list[tuple[st
         add("basis", basis_text(basis, lang), "text")
         add("objective", _r(f"name_{basis.objective}", lang), "text")
         add("forecast", method_text(basis.forecast, lang), "text")
+        if basis.as_of is not None:
+            add("as_of", basis.as_of, "text")
         for key in ("breakpoints", "epsilon", "alpha", "omega"):
             value = getattr(basis, key)
             if value is not None:

@@ -89,6 +89,7 @@ class PlanningBasis:
 
     objective: str
     forecast: str
+    as_of: str | None = None
     breakpoints: int | None = None
     epsilon: float | None = None
     alpha: float | None = None
@@ -99,7 +100,7 @@ class PlanningBasis:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"objective": self.objective, "forecast": self.forecast}
-        for name in ("breakpoints", "epsilon", "alpha", "omega", "samples", "seed"):
+        for name in ("as_of", "breakpoints", "epsilon", "alpha", "omega", "samples", "seed"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -119,13 +120,13 @@ def planning_scenario(
     if not isinstance(objective, (Expected, Quantile, CVaR)):
         raise TypeError(f"objective must be a name, Expected, Quantile or CVaR; got {type(objective).__name__}")
     at = forecast.positions(scenario)
-    method = forecast.method
+    method, as_of = forecast.method, forecast.as_of
     if isinstance(objective, Quantile):
         if not 0 < objective.epsilon <= 0.5:
             raise ValueError(f"epsilon must be in (0, 0.5]; got {objective.epsilon}")
         low, high = forecast.quantile_units([objective.epsilon, 1 - objective.epsilon])
         kappa = quantile_capacities(scenario.lines.units("allocated"), low[at], high[at])
-        basis = PlanningBasis("quantile", method, epsilon=objective.epsilon, capacity_units=kappa)
+        basis = PlanningBasis("quantile", method, as_of, epsilon=objective.epsilon, capacity_units=kappa)
         return with_capacities(scenario, kappa), basis
     k = objective.breakpoints
     if not 1 <= k <= 200:
@@ -134,7 +135,8 @@ def planning_scenario(
     _refuse_coupled(scenario, name)
     fair = expected_holdings(scenario, breakpoint_atoms(forecast, k)[:, at].T)
     if isinstance(objective, Expected):
-        return with_capacities(scenario, fair), PlanningBasis("expected", method, breakpoints=k, capacity_units=fair)
+        basis = PlanningBasis("expected", method, as_of, breakpoints=k, capacity_units=fair)
+        return with_capacities(scenario, fair), basis
     alpha, omega, samples = objective.alpha, objective.omega, objective.samples
     if not 0 < alpha <= 1 or not 0 <= omega <= 1 or samples < 1:
         raise ValueError(f"alpha must be in (0, 1], omega in [0, 1], samples >= 1; got {alpha}, {omega}, {samples}")
@@ -143,6 +145,7 @@ def planning_scenario(
     basis = PlanningBasis(
         "cvar",
         method,
+        as_of,
         breakpoints=k,
         alpha=alpha,
         omega=omega,

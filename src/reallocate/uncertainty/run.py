@@ -93,7 +93,16 @@ def plan_for_history(
     notes: list[str] = []
     vss = None
     try:
-        vss = value_of_stochastic_solution(scenario, fc, samples=samples, seed=seed, target=target).vss
+        vss = value_of_stochastic_solution(
+            scenario,
+            fc,
+            samples=samples,
+            seed=seed,
+            target=target,
+            solver=solver,
+            time_limit=time_limit,
+            expected_plan=plan if objective == "expected" else None,
+        ).vss
     except ScenarioError:  # the scenario's rules need the objective 'quantile': no expected plan to compare
         notes.append("the VSS is not computed: the scenario's rules do not fit the objective 'expected'")
     return plan, plan.risk(fc, samples=samples, seed=seed, target=target, vss=vss), notes

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..backend import SolverName
+from ..plan import Plan
 from ..solving import solve
 from .capacity import CapacityForecast
 from .planning import Expected, Quantile
@@ -41,12 +43,18 @@ def value_of_stochastic_solution(
     samples: int = 10_000,
     seed: int | None = 0,
     target: float | None = None,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    expected_plan: Plan | None = None,
 ) -> StochasticValue:
     """Solve ``scenario`` for the forecast's expectation and on its median capacities, and weigh
-    both plans under the same ``samples`` draws (``seed``)."""
-    expected = solve(scenario, capacity=forecast, objective=objective or Expected())
+    both plans under the same ``samples`` draws (``seed``). ``expected_plan``, when already
+    made (``solve(scenario, capacity=forecast, objective=Expected(...))``), is not made again."""
+    expected = expected_plan or solve(
+        scenario, capacity=forecast, objective=objective or Expected(), solver=solver, time_limit=time_limit
+    )
     # the median plan: every line planned on its P50 (the quantile plan at epsilon = 1/2)
-    median = solve(scenario, capacity=forecast, objective=Quantile(0.5))
+    median = solve(scenario, capacity=forecast, objective=Quantile(0.5), solver=solver, time_limit=time_limit)
     risks = [p.risk(forecast, samples=samples, seed=seed, target=target) for p in (expected, median)]
     p = scenario.precision
     means = [Decimal(repr(float(r.absorbed.mean()))) * p for r in risks]
