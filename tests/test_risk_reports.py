@@ -364,3 +364,20 @@ def test_a_cvar_plan_too_large_is_a_usage_error(
     assert "bài toán LP của CVaR sẽ có" in err and "tối đa 1.000: hãy dùng ít mẫu hơn" in err, err
     code, _, err = _run(args, capsys)
     assert code == 2 and "columns (samples x moving lines); at most 1,000: use fewer samples" in err
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_html_headline_is_what_the_forecast_expects(case: dict[str, Any], lang: str) -> None:
+    import re
+
+    from reallocate.html import plan_html
+
+    page = plan_html(case["plan"], lang, risk=case["risk"])
+    first = re.search(r'<p class="headline">(.*?)</p>', page, re.S)
+    assert first is not None
+    mean = float(_absorbed(case["plan"], case["draws"]).mean()) / float(_final(case["plan"]).sum())
+    assert percent_text(mean, lang) in first.group(1)
+    # the figures against planning capacities still show, and say what they are measured against
+    against = {"en": "against the planning capacities", "vi": "so với khả năng giải ngân dùng để lập phương án"}
+    assert against[lang] in case["plan"].headline_in(lang)
+    assert against[lang] not in first.group(1) and case["plan"].headline_in(lang).split(" (")[0][1:] in page

@@ -501,14 +501,20 @@ def plan_html(plan: Plan, lang: str = "en", risk: Risk | None = None) -> str:
         f"<h1>{_e(sc.name)}</h1>",
         f'<p class="sub">{_e(_t("report", lang))} · {_e(label("unit", lang))}: {_e(unit_text(sc.unit, lang))} · '
         f"{_e(_t('solver', lang))}: {_e(plan.solver)}</p>",
-        f'<p class="headline">{_e(_cap(headline(plan, lang)))}</p>',
+    ]
+    # with a risk, the headline is what the forecast expects; the figures against the planning
+    # capacities follow it, named as such
+    outlook = risk is not None and plan.found
+    if outlook:
+        assert risk is not None
+        parts.append(f'<p class="headline"><a href="#risk">{_e(outlook_text(risk, lang))}</a></p>')
+    parts += [
+        f'<p class="{"basis" if outlook else "headline"}">{_e(_cap(headline(plan, lang)))}</p>',
         f'<p class="status">{_e(label("status", lang))}: <span class="badge{badge}">'
         f"{_e(label(plan.status, lang))}</span> — {_e(translate(plan.message, lang))}</p>",
     ]
     if plan.basis is not None:
         parts.append(f'<p class="basis">{_e(basis_text(plan.basis, lang))}</p>')
-    if risk is not None and plan.found:
-        parts.append(f'<p class="basis"><a href="#risk">{_e(outlook_text(risk, lang))}</a></p>')
     gap = _gap_text(plan, lang)
     if gap:
         parts.append(f'<p class="gap">{_e(gap)}</p>')

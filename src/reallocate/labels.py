@@ -369,6 +369,10 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "planning_capacity": ("Planning capacity", "Khả năng giải ngân để lập phương án"),
     },
     "report": {
+        "against_planning": (
+            "against the planning capacities",
+            "so với khả năng giải ngân dùng để lập phương án",
+        ),
         "pools": (
             "Pools ({unit}; money moves only inside a pool: same {by})",
             "Nhóm điều chuyển ({unit}; vốn chỉ điều chuyển trong cùng nhóm: cùng {by})",

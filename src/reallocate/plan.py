@@ -225,10 +225,13 @@ class Plan:
             return f"{phrase('report', 'no_plan', lang)}: {label(self.status, lang)} — {translate(self.message, lang)}"
         unit = unit_text(self.scenario.unit, lang)
         gain = s.absorbable_after - s.absorbable_before
+        # a plan made for a forecast is measured against its planning capacities: it says so, so
+        # that "100%" is never read as what the forecast expects (Plan.risk says that)
+        against = f" ({phrase('report', 'against_planning', lang)})" if self.basis is not None else ""
         return (
             f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
             f"(+{amount_text(gain, lang)} {unit}); {label('lapse', lang).lower()} "
-            f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}"
+            f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}{against}"
         )
 
     def risk(
