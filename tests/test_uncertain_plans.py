@@ -379,3 +379,56 @@ def test_bad_objectives_and_forecasts_are_refused() -> None:
         reallocate.solve(scenario, capacity=partial)
     assert [tuple(e["loc"]) for e in err.value.errors] == [("lines", 0)]
     assert Decimal(1) == scenario.precision
+
+
+def _lines(*rows: tuple[str, int, int, int]) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": "case",
+            "lines": [
+                {"locality": k, "program": "p", "fund": "f", "allocated": a, "disbursed": d, "capacity": c}
+                for k, a, d, c in rows
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("objective", [Expected(), Quantile(0.2), CVaR(samples=5)])
+def test_lines_listed_out_of_key_order_share_ties_as_todays_plan_does(objective: Any) -> None:
+    # l2 and l1 tie for l0's one spare unit: today's plan (solved in key order) gives it to l1
+    scenario = _lines(("l2", 10, 0, 20), ("l1", 10, 0, 20), ("l0", 10, 0, 9))
+    today = reallocate.solve(scenario)
+    plan = reallocate.solve(scenario, capacity=_zero_uncertainty(scenario), objective=objective)
+    assert np.array_equal(plan.final_units, today.final_units)
+
+
+@pytest.mark.parametrize("omega", [0.5, 1e-3, 1e-5, 1e-7, 0.0, 1.0])
+def test_a_cvar_plan_never_moves_money_between_lines_that_both_spend_it(omega: float) -> None:
+    scenario = _lines(("a", 953, 464, 1311), ("b", 796, 80, 1187))
+    plan = reallocate.solve(scenario, capacity=_zero_uncertainty(scenario), objective=CVaR(samples=4, omega=omega))
+    assert plan.final_units is not None and plan.final_units.tolist() == [953, 796]
+
+
+def test_cvar_plans_stay_exact_at_trillions_of_units() -> None:
+    big = 10**12
+    scenario = _lines(
+        ("l0", 29 * big // 10 + 26, 0, 29 * big // 10),
+        ("l1", 18 * big // 10 + 476, 0, 30 * big // 10),
+        ("l2", 27 * big // 10 + 692, 0, 36 * big // 10),
+        ("l3", 13 * big // 10 + 538, 0, 11 * big // 10),
+        ("l4", 8 * big // 10 + 658, 0, 12 * big // 10),
+        ("l5", 10 * big // 10 + 973, 0, 9 * big // 10),
+    )
+    today = reallocate.solve(scenario)
+    plan = reallocate.solve(scenario, capacity=_zero_uncertainty(scenario), objective=CVaR(samples=10))
+    assert plan.optimal and np.array_equal(plan.final_units, today.final_units)
+
+
+def test_a_forecast_that_draws_below_what_was_paid_out_still_plans_on_the_quantiles() -> None:
+    scenario = _lines(("a", 10, 6, 8), ("b", 5, 0, 12))
+    draws = np.array([[4, 12], [5, 14], [9, 16], [4, 13]])  # "a" drawn below its 6 paid out
+    forecast = CapacityForecast.from_samples(scenario.lines.keys(), draws)
+    plan = reallocate.solve(scenario, capacity=forecast, objective=Quantile(0.25))
+    assert plan.optimal and plan.final_units is not None
+    # "a" can spend at most its P75 (5, so at least the 6 it paid out); it gives the rest
+    assert plan.final_units.tolist() == [6, 9]

@@ -27,13 +27,13 @@ With zero uncertainty (every draw equal to the scenario's capacity) all three gi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import OptimizationError, ScenarioError
-from ..sharing import fair_targets, group_sums
+from ..sharing import apportion_groups, fair_targets, group_sums
 from .capacity import CapacityForecast
 
 if TYPE_CHECKING:
@@ -113,19 +113,33 @@ def planning_scenario(
     """The scenario with each line's capacity replaced by its planning capacity under
     ``objective`` (a name, or ``Expected``/``Quantile``/``CVaR`` with its parameters), and how it
     was found."""
+    at = forecast.positions(scenario)  # first: its errors name the lines as the scenario lists them
+    order = scenario.lines.canonical_order()
+    if order is not None:
+        # ties (fair shares, roundings) are broken by position: decided with the lines in key
+        # order, as solve() does, so that the plan depends on the content only
+        _, basis = planning_scenario(scenario.reordered(order), forecast, objective)
+        back = np.empty_like(order)
+        back[order] = np.arange(order.shape[0])
+        kappa = basis.capacity_units[back]
+        return with_capacities(scenario, kappa), replace(basis, capacity_units=kappa)
     if isinstance(objective, str):
         if objective not in _NAMED:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
         objective = _NAMED[objective]
     if not isinstance(objective, (Expected, Quantile, CVaR)):
         raise TypeError(f"objective must be a name, Expected, Quantile or CVaR; got {type(objective).__name__}")
-    at = forecast.positions(scenario)
     method, as_of = forecast.method, forecast.as_of
     if isinstance(objective, Quantile):
         if not 0 < objective.epsilon <= 0.5:
             raise ValueError(f"epsilon must be in (0, 0.5]; got {objective.epsilon}")
         low, high = forecast.quantile_units([objective.epsilon, 1 - objective.epsilon])
-        kappa = quantile_capacities(scenario.lines.units("allocated"), low[at], high[at])
+        # a capacity is never below what the line has already paid out (a forecast made without
+        # the scenario may draw lower)
+        paid = scenario.lines.units("disbursed")
+        kappa = quantile_capacities(
+            scenario.lines.units("allocated"), np.maximum(low[at], paid), np.maximum(high[at], paid)
+        )
         basis = PlanningBasis("quantile", method, as_of, epsilon=objective.epsilon, capacity_units=kappa)
         return with_capacities(scenario, kappa), basis
     k = objective.breakpoints
@@ -382,12 +396,20 @@ def cvar_holdings(scenario: Scenario, draws: np.ndarray, alpha: float, omega: fl
     f = np.arange(n)
     rows.add(np.r_[f, f], np.r_[d, f], np.r_[np.ones(n), -np.ones(n)], -target, np.inf)
     rows.add(np.r_[f, f], np.r_[d, f], np.r_[np.ones(n), np.ones(n)], target, np.inf)
+    # the objective is divided by its smallest coefficient, so that whatever omega, alpha and the
+    # number of draws, a unit of it is 1 and the distance's weight (1e-6) stays far above HiGHS's
+    # tolerances (1e-9) and far below any trade of the objective
     smallest = min(c for c in ((1 - omega) / s, omega / (alpha * s)) if c > 0)
-    # (above HiGHS's tolerances, which are set to 1e-9 here, so that the ties are really decided)
-    weight = 1e-5 * smallest
-    x = _solve_lp(np.r_[cost, np.full(n, weight)], np.r_[lower, np.zeros(n)], np.r_[upper, np.full(n, np.inf)], rows)
+    x = _solve_lp(
+        np.r_[cost / smallest, np.full(n, 1e-6)], np.r_[lower, np.zeros(n)], np.r_[upper, np.full(n, np.inf)], rows
+    )
+    values = x[:n] * scale
+    # the LP's amounts are exact only to its tolerance (relative 1e-9: a thousand units at 10^12):
+    # a line within that of its place in the "expected" plan is put there exactly
+    near = np.abs(values - anchor[active]) <= max(1.0, 1e-6 * scale)
+    values = np.where(near, anchor[active], values)
     held = allocated.copy()
-    held[active] = whole_units(x[:n] * scale, t.pool[active], allocated[active], least[active], most[active])
+    held[active] = whole_units(values, t.pool[active], allocated[active], least[active], most[active])
     return held
 
 
@@ -422,22 +444,29 @@ def whole_units(
     values: np.ndarray, pool: np.ndarray, allocated: np.ndarray, least: np.ndarray, most: np.ndarray
 ) -> np.ndarray:
     """An LP's amounts as whole units inside their bounds, each pool's total exact: floors, then
-    the units left to the largest fractions (largest remainder)."""
+    the units left to the largest fractions (largest remainder); what an LP's tolerance leaves
+    beyond that (more or fewer units than the pool holds) is spread over the lines in proportion
+    to their room to take or give it."""
     values = np.clip(values, least, np.minimum(most, _BIG).astype(np.float64))
     base = np.clip(np.floor(values + 1e-9).astype(np.int64), least, most)
     pools, group = np.unique(pool, return_inverse=True)
     n_pools = pools.shape[0]
     left = group_sums(group, allocated, n_pools) - group_sums(group, base, n_pools)
     room = (np.minimum(most, base + 1) - base).astype(np.int64)  # one more unit at most
-    if np.any(left < 0) or np.any(left > group_sums(group, room, n_pools)):
-        raise OptimizationError("the CVaR plan could not be rounded to whole units")
     # largest fractions first (then line order) among the lines that can take a unit
     frac = np.where(room > 0, values - base, -1.0)
     order = np.lexsort((np.arange(values.shape[0]), -frac, group))
     starts = np.searchsorted(group[order], np.arange(n_pools))
     rank = np.empty_like(order)
     rank[order] = np.arange(values.shape[0]) - starts[group[order]]
-    return base + ((rank < left[group]) & (room > 0)).astype(np.int64)
+    up = (rank < np.maximum(left, 0)[group]) & (room > 0)
+    out = base + up.astype(np.int64)
+    left = left - group_sums(group, up.astype(np.int64), n_pools)
+    if np.any(left > 0):
+        out += apportion_groups(group, (most - out).astype(np.int64), np.maximum(left, 0))
+    if np.any(left < 0):
+        out -= apportion_groups(group, (out - least).astype(np.int64), np.maximum(-left, 0))
+    return out
 
 
 def _solve_lp(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: _Rows) -> np.ndarray:
