@@ -33,14 +33,17 @@ _EXPORTS = {
     "Scenario": ".scenario",
     "ScenarioError": ".errors",
     "StageReport": ".plan",
+    "SweepResult": ".sweep",
     "Summary": ".plan",
     "TransferCost": ".rules",
     "compare": ".comparison",
+    "grid": ".sweep",
     "load": ".scenario",
     "load_plan": ".comparison",
     "solve": ".solving",
 }
-_SUBMODULES = ("datasets", "io", "whatif")
+# ``sweep`` is a package that can be called: reallocate.sweep(baseline, variants) runs a sweep
+_SUBMODULES = ("datasets", "io", "sweep", "whatif")
 
 __all__ = [
     "SOLVERS",
@@ -58,19 +61,22 @@ __all__ = [
     "ScenarioError",
     "StageReport",
     "Summary",
+    "SweepResult",
     "TransferCost",
     "__version__",
     "compare",
     "datasets",
+    "grid",
     "io",
     "load",
     "load_plan",
     "solve",
+    "sweep",
     "whatif",
 ]
 
 if TYPE_CHECKING:
-    from . import datasets, io, whatif
+    from . import datasets, io, sweep, whatif
     from .comparison import Comparison, PlanData, compare, load_plan
     from .errors import OptimizationError, PlanVerificationError, ReallocateError, ScenarioError
     from .lines import Line, Lines
@@ -78,6 +84,7 @@ if TYPE_CHECKING:
     from .rules import Locality, Rules, TransferCost
     from .scenario import Scenario, load
     from .solving import SOLVERS, solve
+    from .sweep import SweepResult, grid
 
 
 def __getattr__(name: str) -> Any:
