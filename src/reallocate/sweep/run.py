@@ -343,6 +343,8 @@ def _drive(
     # Dask: the baseline scattered to every worker once, and each task given its future;
     # other executors: only the digest, and the baseline to a worker that answers MISSING
     first: Any = client.scatter(baseline, broadcast=True, hash=False) if client is not None else None
+    if client is None:
+        load_baseline(key, payload)  # a thread pool runs in this process: it holds the baseline already
     pending: dict[cf.Future[Any], _Chunk] = {}
 
     def submit(chunk: _Chunk, base: Any) -> None:
@@ -354,13 +356,21 @@ def _drive(
             submit(chunk, first)
         while pending:
             ready, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+            failed: BaseException | None = None
             for future in ready:
                 chunk = pending.pop(future)
+                error = future.exception()
+                if error is not None:
+                    failed = failed or error
+                    continue
                 result = future.result()
                 if isinstance(result, str) and result == MISSING:
                     submit(chunk, payload)
                     continue
-                finished(result)
+                finished(result)  # every chunk that did finish is kept (resume starts after them)
+            if failed is not None:
+                _keep_running(pending, finished)
+                raise failed
     except BaseException:
         for future in pending:
             future.cancel()
@@ -369,3 +379,13 @@ def _drive(
         if client is not None and first is not None:
             with contextlib.suppress(Exception):
                 client.cancel([first])
+
+
+def _keep_running(pending: dict[cf.Future[Any], _Chunk], finished: Callable[[ChunkResult], None]) -> None:
+    """After a chunk failed: chunks not started are cancelled, those already running are waited
+    for and kept (a resumed sweep does not solve them again)."""
+    running = [f for f in pending if not f.cancel()]
+    pending.clear()
+    for future in cf.as_completed(running):
+        if future.exception() is None and isinstance(result := future.result(), ChunkResult):
+            finished(result)

@@ -367,8 +367,9 @@ def load_variants(path: str | Path) -> Grid | list[Variant]:
     if isinstance(parsed, Mapping):
         extra = sorted(set(parsed) - {"grid", "variants"})
         if extra or len(parsed) != 1:
-            where = extra[0] if extra else "grid"
-            raise _refuse([_problem((where,), "a variants file holds either grid or variants", where)])
+            # the first unknown key, else the second of grid and variants, else the file itself
+            loc: tuple[str, ...] = (extra[0],) if extra else ("variants",) if parsed else ()
+            raise _refuse([_problem(loc, "a variants file holds either grid or variants", loc[0] if loc else None)])
         if "grid" in parsed:
             if not isinstance(parsed["grid"], Mapping):
                 raise _refuse([_problem(("grid",), "a grid is an object of axes", None, "dict_type")])
@@ -433,6 +434,7 @@ def _csv_grid(data: bytes) -> Grid:
                 problems.append(_problem((*loc, "kind"), "a change needs its kind", None, "missing"))
             continue
         change: dict[str, Any] = {}
+        before = len(problems)
         for col in CSV_COLUMNS[2:]:
             cell = cells.get(col, "")
             if not cell:
@@ -453,7 +455,8 @@ def _csv_grid(data: bytes) -> Grid:
                 change[col] = cell
         if change.get("kind") == "set_target" and "rate" not in change:
             change["rate"] = None
-        _parse([change], loc, problems)  # each row's own problems, at its own row
+        if len(problems) == before:
+            _parse([change], loc, problems)  # each row's own problems, at its own row
         changes.append(change)
     if not axes and not problems:
         problems.append(_problem(("rows",), "a grid needs at least one axis", None, "too_short"))
