@@ -17,6 +17,7 @@ import pytest
 import reallocate
 from reallocate import Scenario, ScenarioError, solve
 from reallocate.datasets import quang_nam_2023
+from reallocate.messages import untranslated
 from reallocate.sweep import SweepOutputError, forecast_samples, load_variants, output_folder
 from reallocate.uncertainty import CapacityForecast
 from sweep_reference import (
@@ -204,6 +205,10 @@ def test_bad_variants_are_refused_with_the_path_and_value(tmp_path: Path, baseli
         path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
         with pytest.raises(ScenarioError) as info:
             load_variants(path)
+        # every sentence is in the catalogue: a planner reads it in Vietnamese too
+        for err in info.value.errors:
+            assert not untranslated(str(err["msg"])), err["msg"]
+        assert not untranslated(info.value.title)
         return info.value.messages
 
     scale = {"kind": "scale_capacity", "where": {}, "factor": "$value"}
@@ -251,3 +256,15 @@ def test_a_csv_grid_is_the_json_grid(tmp_path: Path, baseline: Scenario) -> None
     axes = {"mountain": MOUNTAIN, "council": COUNCIL}
     assert_rows_match(from_csv.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
     assert from_csv.frame["mountain"].tolist() == [0.7, 0.7, 1, 1]
+
+
+def test_any_executor_gets_the_baseline_when_a_worker_asks(baseline: Scenario) -> None:
+    # a pool the sweep did not make: its workers start without the baseline and are sent it once
+    import multiprocessing
+    import os
+
+    axes = {"mountain": MOUNTAIN, "council": COUNCIL}
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        result = reallocate.sweep(baseline, reallocate.grid(**axes), executor=pool, chunk_size=1, progress=False)
+    assert_rows_match(result.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
+    assert os.getpid() not in result.worker_pids
