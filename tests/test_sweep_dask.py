@@ -90,3 +90,32 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_the_result_is_complete(
     after = set(client.run(os.getpid).values())
     assert killed not in after and killed not in result.worker_pids
     assert_rows_match(result.frame, expected)
+
+
+def test_the_command_line_runs_on_the_scheduler(
+    client: Client, expected: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import pandas as pd
+
+    from reallocate.cli import main
+
+    baseline = tmp_path / "qn.json"
+    baseline.write_text(quang_nam_2023().to_json(), encoding="utf-8")
+    variants = tmp_path / "grid.json"
+    variants.write_text(json.dumps({"grid": AXES}), encoding="utf-8")
+    out = tmp_path / "results.parquet"
+    address = client.scheduler.address
+
+    def transitions(dask_scheduler: Any) -> int:
+        return int(dask_scheduler.transition_counter)
+
+    before = client.run_on_scheduler(transitions)
+    code = main(["sweep", str(baseline), str(variants), "--scheduler", address, "--out", str(out), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    assert_rows_match(pd.read_parquet(out), expected)
+    assert set(pd.read_parquet(out)["chunk"]) == set(range(6))
+    # the six chunks went through the cluster's scheduler (and the cluster is still up: the
+    # command closed only its own client)
+    assert client.run_on_scheduler(transitions) - before >= 6 * 3
