@@ -140,10 +140,8 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_chunks(baseline: 
         reallocate.sweep(baseline, reallocate.grid(**axes), chunk_size=2, out=out, progress=False)
     with pytest.raises(SweepOutputError, match="different sweep"):
         reallocate.sweep(baseline, reallocate.grid(**axes), chunk_size=3, out=out, resume=True, progress=False)
-    again = _Recording()
-    result = reallocate.sweep(
-        baseline, reallocate.grid(**axes), executor=again, chunk_size=2, out=out, resume=True, progress=False
-    )
+    again = _Recording()  # the chunk size is the interrupted sweep's, whatever the new executor
+    result = reallocate.sweep(baseline, reallocate.grid(**axes), executor=again, out=out, resume=True, progress=False)
     again.shutdown()
     assert sorted(set(again.chunks)) == [2, 3]
     assert result.chunks_skipped == 2 and result.chunks_solved == 2
@@ -268,3 +266,20 @@ def test_any_executor_gets_the_baseline_when_a_worker_asks(baseline: Scenario) -
         result = reallocate.sweep(baseline, reallocate.grid(**axes), executor=pool, chunk_size=1, progress=False)
     assert_rows_match(result.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
     assert os.getpid() not in result.worker_pids
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"samples": 3}, "samples and seed are for a CapacityForecast given as variants"),
+        ({"solver": "glpk"}, "solver must be one of highs, cbc; got 'glpk'"),
+        ({"keep_plans": True}, "keep_plans needs out (the plans are written as Parquet beside it)"),
+        ({"workers": 0}, "workers must be a whole number of at least 1; got 0"),
+        ({"chunk_size": 2.5}, "chunk_size must be a whole number of at least 1; got 2.5"),
+    ],
+)
+def test_options_that_do_not_fit_are_refused(baseline: Scenario, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        reallocate.sweep(baseline, [[]], progress=False, **options)
+    assert str(info.value) == message
+    assert not untranslated(message)

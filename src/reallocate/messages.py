@@ -573,6 +573,11 @@ SENTENCES: tuple[tuple[str, str], ...] = (
     ),
     ("{name} must be a whole number of at least 1; got {v}", "{name} phải là số nguyên ít nhất bằng 1; nhận được {v}"),
     ("metric must be one of {names:l}; got {v}", "metric phải là một trong {names}; nhận được {v}"),
+    ("solver must be one of {names:l}; got {v}", "solver phải là một trong {names}; nhận được {v}"),
+    (
+        "samples and seed are for a CapacityForecast given as variants",
+        "samples và seed chỉ dùng khi variants là một CapacityForecast",
+    ),
     (
         "the sweep has no axes (a grid's, or the axes given with each variant)",
         "lần chạy hàng loạt không có trục (của lưới, hoặc trục ghi kèm từng phương án)",

@@ -99,11 +99,20 @@ def _local_pool(workers: int, key: str, payload: bytes) -> cf.ProcessPoolExecuto
 
 
 # ------------------------------------------------------------------------------------ output
+def _manifest_of(folder: Path) -> dict[str, Any]:
+    """The manifest of an unfinished sweep's folder ({} when there is none or it is unreadable)."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class _Output:
     """The folder of an unfinished sweep: ``manifest.json``, ``rows/chunk-NNNNNN.parquet`` and, when
     plans are kept, ``plans/lines/`` and ``plans/transfers/`` (one Parquet file per chunk)."""
 
-    def __init__(self, out: Path, digest: str, chunks: int, *, resume: bool, force: bool) -> None:
+    def __init__(self, out: Path, digest: str, chunks: int, size: int, *, resume: bool, force: bool) -> None:
         self.out = out
         self.folder = output_folder(out)
         self.digest = digest
@@ -131,17 +140,13 @@ class _Output:
         for sub in ("rows", "plans/lines", "plans/transfers"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         if not (self.folder / "manifest.json").exists():
-            text = json.dumps({"version": _VERSION, "digest": digest, "chunks": chunks}, indent=2) + "\n"
+            manifest = {"version": _VERSION, "digest": digest, "chunks": chunks, "chunk_size": size}
+            text = json.dumps(manifest, indent=2) + "\n"
             with atomic_file(self.folder / "manifest.json") as tmp:
                 tmp.write_text(text, encoding="utf-8")
 
     def _manifest(self) -> dict[str, Any] | None:
-        path = self.folder / "manifest.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+        return _manifest_of(self.folder) or None
 
     def _ours(self) -> Iterator[Path]:
         yield self.folder / "manifest.json"
@@ -244,6 +249,14 @@ def sweep(
                 title="invalid variants",
             )
         variants = forecast_samples(variants, samples, seed=seed)
+    elif samples is not None or seed is not None:
+        raise ValueError("samples and seed are for a CapacityForecast given as variants")
+    from ..backend import validate_time_limit
+    from ..solving import SOLVERS
+
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
+    time_limit = validate_time_limit(time_limit)
     if keep_plans and out is None:
         raise ValueError("keep_plans needs out (the plans are written as Parquet beside it)")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
@@ -253,11 +266,15 @@ def sweep(
     listed = as_variants(variants, baseline)
     kinds = axis_kinds(listed)
     n_workers = _workers_of(executor, workers)
+    if chunk_size is None and resume and out is not None:
+        # a sweep resumed with other workers keeps the chunks it was cut into
+        kept = _manifest_of(output_folder(out)).get("chunk_size")
+        chunk_size = kept if isinstance(kept, int) and kept >= 1 else None
     size = chunk_size or default_chunk_size(len(listed), n_workers)
     chunks = [_Chunk(k, s, listed[s : s + size]) for k, s in enumerate(range(0, len(listed), size))]
     settings = {"chunk_size": size, "keep_plans": keep_plans, "solver": solver, "time_limit": time_limit}
     digest = variants_digest(baseline, listed, settings)
-    output = _Output(Path(out), digest, len(chunks), resume=resume, force=force) if out is not None else None
+    output = _Output(Path(out), digest, len(chunks), size, resume=resume, force=force) if out is not None else None
     done = output.done() if output is not None else set()
     frames: dict[int, pd.DataFrame] = {}
     if output is not None:
