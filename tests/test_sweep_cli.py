@@ -94,3 +94,35 @@ def test_help_documents_the_variants_file(capsys: pytest.CaptureFixture[str]) ->
         "--resume",
     ):
         assert words in stdout, words
+
+
+def test_an_interrupted_command_is_finished_with_resume(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    baseline, variants = files
+    out = baseline.parent / "results.parquet"
+    args = ["sweep", str(baseline), str(variants), "--out", str(out), "--chunk-size", "1", "--no-progress"]
+    assert _run(args, capsys)[0] == 0
+    complete = pd.read_parquet(out)
+    # as if interrupted after three of the four chunks: no results file, one chunk missing
+    out.unlink()
+    (baseline.parent / "results.sweep" / "rows" / "chunk-000002.parquet").unlink()
+    code, _, stderr = _run(args, capsys)
+    assert code == 2 and "holds an unfinished sweep: add --resume to finish it" in stderr
+    code, _, stderr = _run([*args, "--resume"], capsys)
+    assert code == 0, stderr
+    assert "resumed: 3 of 4 chunks were already done" in stderr
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out).drop(columns=["apply_seconds", "solve_seconds", "seconds"]),
+        complete.drop(columns=["apply_seconds", "solve_seconds", "seconds"]),
+    )
+    # Ctrl-C: the finished chunks are kept, and the message says how to finish
+    import reallocate.sweep.command
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reallocate.sweep.command, "sweep", interrupted)
+    code, _, stderr = _run([*args[:-1], "--force", "--lang", "vi"], capsys)
+    assert code == 130
+    assert "bị ngắt: các phần đã xong được giữ trong" in stderr and "--resume" in stderr

@@ -534,6 +534,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if getattr(args, "written", False):  # the output was complete: the run's own code
             return int(args.exit_code)
+        if args.command == "sweep":
+            folder = Path(args.out).with_name(Path(args.out).stem + ".sweep")
+            return _fail(f"interrupted: finished chunks are kept in {folder}; add --resume to finish", EXIT_INTERRUPTED)
         return _fail(
             "interrupted before the output was complete (a file named by --out is left as it was)", EXIT_INTERRUPTED
         )

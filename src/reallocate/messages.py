@@ -594,6 +594,10 @@ SENTENCES: tuple[tuple[str, str], ...] = (
     ("cannot reach the Dask scheduler at {addr}: {why}", "không kết nối được bộ điều phối Dask tại {addr}: {why}"),
     ("resumed: {n:n} of {m:n} chunks were already done", "chạy tiếp: {n} trên {m} phần đã xong từ trước"),
     ("wrote {n:n} results to {path}", "đã ghi {n} kết quả vào {path}"),
+    (
+        "interrupted: finished chunks are kept in {path}; add --resume to finish",
+        "bị ngắt: các phần đã xong được giữ trong {path}; thêm --resume để chạy tiếp",
+    ),
     ("wrote the tornado chart to {path}", "đã ghi biểu đồ lốc xoáy vào {path}"),
     ("not a whole number: {v}", "không phải số nguyên: {v}"),
     ("must be at least 1: {v}", "phải ít nhất bằng 1: {v}"),
