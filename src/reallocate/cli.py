@@ -204,6 +204,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="JSON bodies up to this size are validated on arrival, larger ones by a solver process (default 1 MB)",
     )
+    c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
+    c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
+    c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--out", metavar="FILE", help="write the comparison to FILE ('-': standard output)")
+    force_option(c)
+    c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
+    c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
+    lang_option(c)
     sw = sub.add_parser(
         "sweep",
         help="solve many what-ifs of one scenario (a grid or a list), on this machine's cores or a Dask cluster",
@@ -230,15 +239,6 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
     sw.add_argument("--time-limit", type=_seconds, metavar="S", help="stop each solve after S seconds")
     lang_option(sw)
-    c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
-    c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
-    c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
-    c.add_argument("--format", choices=("text", "json"), default="text")
-    c.add_argument("--out", metavar="FILE", help="write the comparison to FILE ('-': standard output)")
-    force_option(c)
-    c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
-    c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
-    lang_option(c)
     return p
 
 
