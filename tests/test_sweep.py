@@ -144,6 +144,10 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_chunks(baseline: 
     result = reallocate.sweep(baseline, reallocate.grid(**axes), executor=again, out=out, resume=True, progress=False)
     again.shutdown()
     assert sorted(set(again.chunks)) == [2, 3]
+    # chunks ran in this process's threads: its own solver keeps its threads (no one-thread limit here)
+    from reallocate.sweep import worker
+
+    assert not worker._SINGLE_THREAD
     assert result.chunks_skipped == 2 and result.chunks_solved == 2
     assert_rows_match(result.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
     written = pd.read_parquet(out)

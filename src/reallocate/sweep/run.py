@@ -28,7 +28,7 @@ from ..atomic import atomic_file
 from ..errors import ReallocateError, ScenarioError
 from .result import SweepResult, axis_kinds, rows_frame
 from .variants import Variant, as_variants, baseline_bytes, variants_digest
-from .worker import MISSING, ChunkResult, load_baseline, run_chunk
+from .worker import MISSING, ChunkResult, keep_baseline, load_baseline, run_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -361,7 +361,7 @@ def _drive(
     # other executors: only the digest, and the baseline to a worker that answers MISSING
     first: Any = client.scatter(baseline, broadcast=True, hash=False) if client is not None else None
     if client is None:
-        load_baseline(key, payload)  # a thread pool runs in this process: it holds the baseline already
+        keep_baseline(key, baseline)  # a thread pool runs chunks in this process: the baseline is here
     pending: dict[cf.Future[Any], _Chunk] = {}
 
     def submit(chunk: _Chunk, base: Any) -> None:

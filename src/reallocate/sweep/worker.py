@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
     from .variants import Variant
 
-__all__ = ["MISSING", "SUMMARY_FIELDS", "ChunkResult", "load_baseline", "run_chunk", "solve_variant"]
+__all__ = ["MISSING", "SUMMARY_FIELDS", "ChunkResult", "keep_baseline", "load_baseline", "run_chunk", "solve_variant"]
 
 #: the figures of a plan's summary, one column each in a sweep's results
 SUMMARY_FIELDS = (
@@ -47,6 +47,8 @@ MISSING = "reallocate.sweep: baseline missing"
 #: baselines held by this process, by digest
 _BASELINES: dict[str, Scenario] = {}
 _SINGLE_THREAD = False
+#: the process that runs the sweep (set there; never in a worker process)
+_DRIVER_PID = -1
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ class ChunkResult:
 
 def _one_solver_thread() -> None:
     """HiGHS's task scheduler is made once per process: start it with one thread, so that the
-    workers of a sweep do not compete for the cores (each is one process of the sweep)."""
+    workers of a sweep do not compete for the cores (each is one process of the sweep). Not in the
+    process that runs the sweep (a thread pool's chunks run there): the caller's own solves keep
+    their threads."""
     global _SINGLE_THREAD
-    if _SINGLE_THREAD:
+    if _SINGLE_THREAD or os.getpid() == _DRIVER_PID:
         return
     from ..backend import quiet_highs
 
@@ -75,6 +79,15 @@ def _one_solver_thread() -> None:
     h.addVar(0.0, 1.0)
     h.run()
     _SINGLE_THREAD = True
+
+
+def keep_baseline(key: str, baseline: Scenario) -> None:
+    """In the process that runs the sweep: hold the baseline itself (not a copy) for chunks that an
+    executor runs in this process (a thread pool)."""
+    global _DRIVER_PID
+    _DRIVER_PID = os.getpid()
+    _BASELINES.clear()
+    _BASELINES[key] = baseline
 
 
 def load_baseline(key: str, payload: bytes) -> None:
