@@ -87,6 +87,8 @@ def test_forecast_samples_replace_every_capacity(baseline: Scenario) -> None:
         expected.append({"status": plan.status, "message": plan.message, **plan.summary.as_dict()})
     assert_rows_match(result.frame, expected)
     assert list(result.frame["sample"]) == list(range(7))
+    with pytest.raises(ValueError, match="the sweep has no axes"):
+        result.sensitivity()  # a sample's number is not a what-if axis
     # and through forecast_samples: the same rows
     again = reallocate.sweep(baseline, forecast_samples(forecast, 7, seed=11), workers=1, progress=False)
     assert again.frame["rate_after"].tolist() == result.frame["rate_after"].tolist()

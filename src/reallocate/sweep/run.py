@@ -330,7 +330,7 @@ def sweep(
         frame=frame,
         baseline=baseline,
         variants=listed,
-        axes=tuple(kinds),
+        axes=tuple(k for k in kinds if k != "sample"),  # a sample's number is a column, not an axis
         path=None if output is None else output.out,
         folder=None if output is None else output.folder,
         workers=n_workers,
