@@ -289,3 +289,16 @@ def test_options_that_do_not_fit_are_refused(baseline: Scenario, options: dict[s
         reallocate.sweep(baseline, [[]], progress=False, **options)
     assert str(info.value) == message
     assert not untranslated(message)
+
+
+def test_force_never_removes_files_that_are_not_the_sweeps(baseline: Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "results.parquet"
+    folder = output_folder(out)
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(SweepOutputError, match="holds files that are not a sweep's"):
+        reallocate.sweep(baseline, [[]], out=out, force=True, progress=False)
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+    (folder / "notes.txt").unlink()
+    result = reallocate.sweep(baseline, [[]], out=out, force=True, progress=False, workers=1)
+    assert out.exists() and len(result) == 1
