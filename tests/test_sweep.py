@@ -302,3 +302,13 @@ def test_force_never_removes_files_that_are_not_the_sweeps(baseline: Scenario, t
     (folder / "notes.txt").unlink()
     result = reallocate.sweep(baseline, [[]], out=out, force=True, progress=False, workers=1)
     assert out.exists() and len(result) == 1
+
+
+def test_a_template_may_be_a_function_of_the_value() -> None:
+    def scale(v: float) -> list[dict[str, Any]]:
+        return [{"kind": "scale_capacity", "where": {"tag": {"mountainous": True}}, "factor": v}]
+
+    by_function = list(reallocate.grid(mountain={"values": [0.7, 1], "changes": scale}))
+    by_template = list(reallocate.grid(mountain=MOUNTAIN))
+    assert [v.changes for v in by_function] == [v.changes for v in by_template]
+    assert [dict(v.axes) for v in by_function] == [{"mountain": 0.7}, {"mountain": 1}]
