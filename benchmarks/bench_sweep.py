@@ -55,6 +55,29 @@ def sequential(baseline: reallocate.Scenario, change_sets: list[list[Any]]) -> f
     return time.perf_counter() - began
 
 
+def _burn(_: int) -> float:
+    began = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - began
+
+
+def machine_ceiling() -> float:
+    """How much faster two processes burn the same work than one, now: the most 2 workers can
+    give on this (shared) machine at this moment."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        list(pool.map(_burn, [0, 1]))  # start both
+        one = min(pool.submit(_burn, 0).result() for _ in range(3))
+        began = time.perf_counter()
+        list(pool.map(_burn, [0, 1, 2, 3]))
+        two = time.perf_counter() - began
+    return 4 * one / two  # 4 burns take 4 x one in a row; two at a time, ideally 2 x one
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", type=int, default=2000)
@@ -65,6 +88,7 @@ def main() -> None:
     items = variants(args.variants)
     n = len(items)
     print(f"{n} Quảng Nam variants ({len(baseline.lines)} lines), {os.cpu_count()} cores, load {os.getloadavg()}")
+    print(f"the machine's own ceiling now: 2 processes burn plain Python {machine_ceiling():.2f}x as fast as 1")
     began = time.perf_counter()
     parsed = [parse_changes(item["changes"]) for item in items]  # the sweep too parses them once, up front
     parsing = time.perf_counter() - began
@@ -117,6 +141,7 @@ def main() -> None:
         if 1 in times and 2 in times:
             print(f"scaling 1 -> 2 workers, {label}: {times[1] / times[2]:.2f}x (target >= 1.7x)")
     print(f"load average at the end: {os.getloadavg()} (a shared machine: other processes take cores too)")
+    print(f"the machine's own ceiling now: 2 processes burn plain Python {machine_ceiling():.2f}x as fast as 1")
     seq_rate = 1 / floor
     print(f"sequential loop: {seq_rate:.0f} variants/s")
     # a paper estimate: 34 provinces x 1,000 capacity samples on 100 cores, from the figures above
