@@ -25,7 +25,7 @@ import io
 import itertools
 import json
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -484,6 +484,3 @@ def variants_digest(baseline: Scenario, variants: Sequence[Variant], extra: Mapp
 def baseline_bytes(baseline: Scenario) -> bytes:
     """The baseline as it is sent to workers (pickled once per sweep)."""
     return pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-Template = Callable[[Any], Any]
