@@ -364,9 +364,12 @@ def _drive(
         keep_baseline(key, baseline)  # a thread pool runs chunks in this process: the baseline is here
     pending: dict[cf.Future[Any], _Chunk] = {}
 
+    # Dask: a chunk is never the same task as another (no hashing of its variants to find out)
+    options: dict[str, Any] = {"pure": False} if client is not None else {}
+
     def submit(chunk: _Chunk, base: Any) -> None:
         args = (key, chunk.index, chunk.start, chunk.variants, solver, time_limit, keep_plans)
-        pending[executor.submit(run_chunk, base, *args)] = chunk
+        pending[executor.submit(run_chunk, base, *args, **options)] = chunk
 
     try:
         for chunk in todo:
