@@ -70,3 +70,13 @@ def test_a_forecast_must_cover_every_line_of_the_scenario() -> None:
         partial.positions(scenario)
     where = {tuple(e["loc"]) for e in err.value.errors}
     assert ("lines", 0) in where and ("precision",) in where
+
+
+def test_quantiles_are_numpys_inverse_cdf_of_the_reference_draws() -> None:
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, 1000, size=(4000, 7))
+    keys = [(f"l{i}", "p", "f", "") for i in range(7)]
+    f = CapacityForecast.from_samples(keys, draws)
+    qs = [0.0, 0.1, 0.25, 0.5, 0.7, 0.9, 0.999, 1.0]
+    assert np.array_equal(f.quantile_units(qs), np.quantile(draws, qs, axis=0, method="inverted_cdf"))
+    assert np.array_equal(f.quantile_units(0.3), np.quantile(draws, 0.3, axis=0, method="inverted_cdf"))

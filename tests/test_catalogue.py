@@ -9,8 +9,10 @@ and words of the scenario's own data are allowed).
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import pytest
 import reallocate
 from reallocate import Scenario, ScenarioError, solve
 from reallocate.cli import main
-from reallocate.datasets import quang_nam_2023
+from reallocate.datasets import quang_nam_2023, quang_nam_history
 from reallocate.html import plan_html
 from reallocate.io import read_scenario, write_excel, write_template
 from reallocate.io.layout import _HELP
@@ -237,6 +239,22 @@ def _html_text(html: str) -> str:
     return body
 
 
+@pytest.mark.parametrize("objective", ["expected", "quantile", "cvar"])
+def test_the_risk_of_lapse_reads_in_vietnamese(objective: str, tmp_path: Path) -> None:
+    sc = quang_nam_2023()
+    forecast = reallocate.forecast(quang_nam_history(), as_of="2023-09", scenario=sc)
+    plan = solve(sc, capacity=forecast, objective=objective)
+    risk = plan.risk(forecast, samples=200, seed=0, target=0.9, vss=Decimal("1234.5"))
+    data = _data_words(sc) | _REPORT_IDS
+    book = openpyxl.load_workbook(write_excel(plan, tmp_path / "plan.xlsx", lang="vi", risk=risk))
+    cells = [str(c.value) for name in ("summary", "risk", "risk_lines") for row in book[name].iter_rows() for c in row]
+    cells += [str(c.value) for c in book["lines"][1]]
+    page = _html_text(html.unescape(plan_html(plan, "vi", risk=risk)))  # 'expected' is written &#x27;expected&#x27;
+    for doc in (text_report(plan, "vi", risk=risk), page, " ".join(cells)):
+        assert "VSS" in doc
+        assert not _english_in(doc, data), sorted(_english_in(doc, data))
+
+
 @pytest.mark.parametrize("k", range(len(DIAGNOSIS_CASES)))
 def test_every_diagnosis_reads_in_vietnamese(k: int) -> None:
     sc = DIAGNOSIS_CASES[k]
@@ -433,6 +451,21 @@ def test_command_line_errors_read_in_vietnamese(tmp_path: Path, capsys: pytest.C
         "reallocate",
         "vi",
         "en",
+        # the options of a plan for a capacity forecast, as the usage line names them
+        "history",
+        "forecast",
+        "method",
+        "ratio",
+        "logistic",
+        "objective",
+        "expected",
+        "quantile",
+        "cvar",
+        "risk",
+        "samples",
+        "seed",
+        "target",
+        "rate",
     } | FIELDS
     for args in runs:
         code, out, err = _run(args, capsys)

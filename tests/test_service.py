@@ -3,6 +3,7 @@ processes, SQLite) on a free loopback port, talked to with httpx and with ``real
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -43,8 +45,9 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(
-    db: Path, *options: str, env: dict[str, str] | None = None
+    db: Path, *options: str, env: dict[str, str] | None = None, up: int = 200
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``reallocate serve`` on a free port, yielded once ``/health`` answers ``up``."""
     port = _free_port()
     cmd = [sys.executable, "-m", "reallocate", "serve", "--port", str(port), "--db", str(db), *options]
     if "--workers" not in options:
@@ -57,7 +60,7 @@ def _server(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                if httpx.get(url + "/health", timeout=1).status_code == up:
                     break
             except httpx.HTTPError:
                 pass
@@ -245,13 +248,21 @@ def test_health_answers_while_every_worker_is_busy(service: str) -> None:
 
 
 # ------------------------------------------------------------------------------- faults
-def _workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+def _spawned(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The processes a service spawned (solver processes and the side process)."""
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def _workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The solver processes of a service: its spawned children that keep the jobs database open
+    (the side process, which renders and reads uploads, opens it only while rendering)."""
     pids = []
-    for pid in out:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        if b"spawn_main" in cmd:
-            pids.append(int(pid))
+    for pid in _spawned(proc):
+        with contextlib.suppress(OSError):
+            files = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            if any(f.endswith("jobs.sqlite3") for f in files):
+                pids.append(int(pid))
     return pids
 
 
@@ -364,7 +375,14 @@ def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
         refused = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
         _problem(refused, 429)
         assert int(refused.headers["retry-after"]) > 0
-        httpx.delete(f"{url}/v1/jobs/{running}")
+        # the library's client waits out a full queue (Retry-After), or says so after busy_wait
+        with Client(url, busy_wait=0) as impatient, pytest.raises(ServiceError) as busy:
+            impatient.submit(QN)
+        assert busy.value.status == 429
+        threading.Timer(1.0, lambda: httpx.delete(f"{url}/v1/jobs/{running}")).start()
+        with Client(url, busy_wait=30) as patient:
+            later = patient.submit(QN)
+            assert _wait_status(url, later, ("done",))["status"] == "done"
         assert _wait_status(url, queued.json()["id"], ("done",))["status"] == "done"
 
 
@@ -387,3 +405,95 @@ def test_finished_jobs_are_forgotten_after_the_retention_time(tmp_path: Path) ->
             assert time.monotonic() < deadline, "the finished job was never purged"
             time.sleep(0.2)
         _problem(httpx.get(f"{url}/v1/jobs/{job}/plan"), 404)
+
+
+# ------------------------------------------------------------------------------- lanes
+def _small_json() -> bytes:
+    """The first 30 lines of the Quảng Nam scenario: a job below ``--big-lines 50``."""
+    data = json.loads(QN_JSON)
+    data["lines"] = data["lines"][:30]
+    return json.dumps(data).encode("utf-8")
+
+
+def test_small_jobs_go_before_big_ones_that_came_first(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--big-lines", "50") as (url, _):
+        slow = httpx.post(url + "/v1/jobs", content=SLOW_JSON, headers=JSON).json()["id"]
+        _wait_status(url, slow, ("running",))
+        big = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON).json()["id"]
+        small = httpx.post(url + "/v1/jobs", content=_small_json(), headers=JSON).json()["id"]
+        assert httpx.get(url + "/health").json()["queued"] == {"small": 1, "big": 1}
+        httpx.delete(f"{url}/v1/jobs/{slow}")
+        first, second = (_wait_status(url, job, ("done",)) for job in (small, big))
+        assert first["created"] > second["created"] and first["started"] < second["started"]
+
+
+def test_with_two_workers_one_keeps_to_small_jobs(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "2", "--big-lines", "50") as (url, _):
+        slow = [httpx.post(url + "/v1/jobs", content=SLOW_JSON, headers=JSON).json()["id"] for _ in range(2)]
+        _wait_status(url, slow[0], ("running",))
+        small = httpx.post(url + "/v1/solve?wait=30", content=_small_json(), headers=JSON, timeout=60)
+        assert small.status_code == 200 and small.json()["status"] == "optimal"
+        # the second national job waits for the worker that takes big jobs; the other stayed free
+        assert httpx.get(f"{url}/v1/jobs/{slow[1]}").json()["status"] == "queued"
+        health = httpx.get(url + "/health").json()
+        assert health["running"] == 1 and health["queued"] == {"small": 0, "big": 1}
+        for job in slow:
+            httpx.delete(f"{url}/v1/jobs/{job}")
+
+
+def test_a_worker_that_cannot_start_is_retried_with_growing_pauses(tmp_path: Path) -> None:
+    # 40 MiB of address space cannot hold numpy: the solver process dies before it is ready
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1", "--worker-memory-mb", "40", up=503) as (url, _):
+        health = httpx.get(url + "/health")
+        assert health.status_code == 503 and health.headers["retry-after"]
+        assert health.json()["status"] == "unavailable" and health.json()["ready"] == 0
+        job = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON)
+        assert job.status_code == 202
+        time.sleep(2.5)
+        # no worker took it, so it did not fail for a fault of its own
+        assert httpx.get(f"{url}/v1/jobs/{job.json()['id']}").json()["status"] == "queued"
+    events = [json.loads(line) for line in Path(SERVICE_LOGS[-1]).read_text().splitlines() if "worker_start" in line]
+    pauses = [e["retry_in"] for e in events if e.get("event") == "worker_start_failed"]
+    assert len(pauses) >= 2 and pauses == sorted(pauses) and pauses[1] > pauses[0]
+
+
+def test_a_plan_over_a_megabyte_is_streamed_whole(service: str) -> None:
+    lines = []
+    for k in range(2400):
+        surplus = k % 2 == 0
+        lines.append(
+            {
+                "locality": f"district-{k:04d}",
+                "program": "ntm",
+                "fund": "investment",
+                "allocated": "1000" if surplus else "500",
+                "capacity": "400" if surplus else "900",
+            }
+        )
+    scenario = reallocate.Scenario.model_validate({"name": "streamed", "lines": lines})
+    with httpx.stream(
+        "POST", service + "/v1/solve?wait=30", content=scenario.to_json().encode(), headers=JSON, timeout=60
+    ) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers and response.headers["transfer-encoding"] == "chunked"
+        pieces = list(response.iter_raw())
+    body = b"".join(pieces)
+    assert len(body) > 1 << 20 and len(pieces) > 1
+    assert json.loads(body) == json.loads(reallocate.solve(scenario).to_json(indent=None))
+
+
+def test_uploads_and_renderings_run_in_a_side_process_that_is_replaced_when_it_dies(tmp_path: Path) -> None:
+    with _server(tmp_path / "jobs.sqlite3", "--workers", "1") as (url, proc):
+        side = [p for p in _spawned(proc) if p not in _workers_of(proc)]
+        assert len(side) == 1, _spawned(proc)
+        os.kill(side[0], signal.SIGKILL)
+        time.sleep(0.5)
+        template = httpx.get(url + "/v1/template?lang=vi", timeout=60)
+        assert template.status_code == 200, template.text[:300]
+        assert openpyxl.load_workbook(io.BytesIO(template.content)).sheetnames
+        job = httpx.post(url + "/v1/jobs", content=QN_JSON, headers=JSON).json()["id"]
+        _wait_status(url, job, ("done",))
+        page = httpx.get(f"{url}/v1/jobs/{job}/plan?format=html&lang=vi", timeout=60)
+        assert page.status_code == 200 and "<html" in page.text
+        after = _spawned(proc)
+        assert side[0] not in after and len(after) == 2

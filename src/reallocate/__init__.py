@@ -38,6 +38,11 @@ _EXPORTS = {
     "TransferCost": ".rules",
     "compare": ".comparison",
     "grid": ".sweep",
+    "CapacityForecast": ".uncertainty",
+    "History": ".uncertainty",
+    "backtest": ".uncertainty",
+    "forecast": ".uncertainty",
+    "load_history": ".uncertainty",
     "load": ".scenario",
     "load_plan": ".comparison",
     "solve": ".solving",
@@ -47,7 +52,9 @@ _SUBMODULES = ("datasets", "io", "sweep", "whatif")
 
 __all__ = [
     "SOLVERS",
+    "CapacityForecast",
     "Comparison",
+    "History",
     "Line",
     "Lines",
     "Locality",
@@ -64,11 +71,14 @@ __all__ = [
     "SweepResult",
     "TransferCost",
     "__version__",
+    "backtest",
     "compare",
     "datasets",
+    "forecast",
     "grid",
     "io",
     "load",
+    "load_history",
     "load_plan",
     "solve",
     "sweep",
@@ -85,6 +95,10 @@ if TYPE_CHECKING:
     from .scenario import Scenario, load
     from .solving import SOLVERS, solve
     from .sweep import SweepResult, grid
+    from .uncertainty.backtest import backtest
+    from .uncertainty.capacity import CapacityForecast
+    from .uncertainty.forecast import forecast
+    from .uncertainty.history import History, load_history
 
 
 def __getattr__(name: str) -> Any:

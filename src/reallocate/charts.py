@@ -44,8 +44,9 @@ from .labels import amount_text, check_lang, label, percent_text, phrase, unit_t
 if TYPE_CHECKING:
     from .plan import Plan
     from .scenario import Scenario
+    from .uncertainty.risk import Risk
 
-__all__ = ["FONT", "KINDS", "ChartFigure", "plot", "png_bytes", "pool_names", "save_all", "save_png"]
+__all__ = ["FONT", "KINDS", "ChartFigure", "plot", "png_bytes", "pool_names", "risk_chart", "save_all", "save_png"]
 
 #: The chart kinds :func:`plot` draws, in the order :func:`save_all` writes them.
 KINDS: tuple[str, ...] = ("absorbable", "flows", "lapse")
@@ -454,3 +455,54 @@ def _lapse_before(plan: Plan) -> dict[str, Decimal]:
     ):
         out[" / ".join(k for k in key if k) or "(all lines)"] += allocated - absorbable
     return out
+
+
+def risk_chart(risk: Risk, lang: str = "en") -> Figure:
+    """A histogram of the disbursement rate over the forecast's simulated years, with its P10,
+    P50 and P90, and the target when one was given."""
+    check_lang(lang)
+    rate = risk.rate * 100
+    fig = _figure(9, 4.6)
+    ax = fig.add_subplot()
+    weights = np.full(rate.shape[0], 1 / max(rate.shape[0], 1))
+    span = float(rate.max() - rate.min()) if rate.shape[0] else 0.0
+    bins = 40 if span > 0 else 1
+    ax.hist(rate, bins=bins, weights=weights, color=_AFTER, alpha=0.85)
+    quantiles = np.quantile(rate, [0.1, 0.5, 0.9]) if rate.shape[0] else np.zeros(3)
+    for value, style in zip(quantiles, (":", "-", ":"), strict=True):
+        ax.axvline(value, color=_MARK, linestyle=style, linewidth=1.2)
+    if risk.target is not None:
+        ax.axvline(risk.target * 100, color=_LOSS, linewidth=1.6)
+        text = phrase(
+            "chart",
+            "risk_target",
+            lang,
+            target=percent_text(risk.target, lang),
+            share=percent_text(risk.below(risk.target), lang),
+        )
+        ax.annotate(
+            _s(text),
+            (risk.target * 100, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+            color=_LOSS,
+            fontsize=9,
+        )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: percent_text(x / 100, lang)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: percent_text(y, lang)))
+    ax.set_xlabel(_s(_t("risk_axis_rate", lang)))
+    ax.set_ylabel(_s(_t("risk_axis_share", lang)))
+    ax.spines[["top", "right"]].set_visible(False)
+    subtitle = phrase(
+        "chart",
+        "risk_subtitle",
+        lang,
+        samples=amount_text(risk.samples, lang),
+        mean=percent_text(float(risk.rate.mean()) if rate.shape[0] else 0.0, lang),
+        p10=percent_text(quantiles[0] / 100, lang),
+        p90=percent_text(quantiles[2] / 100, lang),
+    )
+    # the scenario's name in the subtitle, as the plan's charts have it (wrapped, never cut off)
+    _titles(fig, ax, _t("risk_title", lang), f"{risk.scenario_name} — {subtitle}")
+    return _finish(fig)

@@ -22,6 +22,7 @@ from .errors import ReallocateError, ScenarioError
 if TYPE_CHECKING:
     from .plan import Plan
     from .scenario import Scenario
+    from .uncertainty.risk import Risk
 
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 # kept here (not imported) so that `reallocate --help` loads nothing heavy; tests check they agree
@@ -70,6 +71,48 @@ def _seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
     return value
+
+
+def _whole(text: str, least: int, most: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not least <= value <= most:
+        raise argparse.ArgumentTypeError(f"must be a whole number from {least:,} to {most:,}: {text!r}")
+    return value
+
+
+#: most draws ``--risk-samples`` may ask (each is one sum over the lines)
+MAX_RISK_SAMPLES = 1_000_000
+
+
+def _risk_samples(text: str) -> int:
+    return _whole(text, 1, MAX_RISK_SAMPLES)
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, 2**32 - 1)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be a rate from 0 to 1 (0.9 is 90%): {text!r}")
+    return value
+
+
+#: options of a plan made for a capacity forecast, with their defaults (used only with --history)
+FORECAST_DEFAULTS: dict[str, Any] = {
+    "forecast_method": "ratio",
+    "objective": "expected",
+    "risk_samples": 10_000,
+    "seed": 0,
+    "target": 0.9,
+}
 
 
 def _count(text: str) -> int:
@@ -164,6 +207,37 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--changes", metavar="FILE", help="what-if changes (JSON list) applied to the scenario first")
         cmd.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
         cmd.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds with the best plan")
+        g = cmd.add_argument_group("capacity as a forecast (see docs/uncertainty.md)")
+        g.add_argument(
+            "--history",
+            metavar="FILE",
+            help="disbursement history (.csv, .json, .xlsx, .parquet): forecast the capacities, plan for the "
+            "forecast and report the risk of lapse",
+        )
+        g.add_argument("--as-of", metavar="YYYY-MM", help="with --history: the month of the last report to use")
+        g.add_argument(
+            "--forecast-method", choices=("ratio", "logistic"), help="with --history: ratio (default) or logistic"
+        )
+        g.add_argument(
+            "--objective",
+            choices=("expected", "quantile", "cvar"),
+            help="with --history: how to plan for the forecast (default: expected)",
+        )
+        g.add_argument(
+            "--risk-samples",
+            type=_risk_samples,
+            metavar="N",
+            help="with --history: simulated years to weigh the plan on (default: 10000)",
+        )
+        g.add_argument(
+            "--seed", type=_seed, metavar="N", help="with --history: seed of the simulated years (default 0)"
+        )
+        g.add_argument(
+            "--target",
+            type=_rate,
+            metavar="RATE",
+            help="with --history: the disbursement rate whose shortfall is reported (default: 0.9)",
+        )
 
     s = sub.add_parser("solve", help="solve a scenario (JSON, Excel, Parquet, or a folder of CSV or Parquet files)")
     s.add_argument(
@@ -204,6 +278,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="JSON bodies up to this size are validated on arrival, larger ones by a solver process (default 1 MB)",
     )
+    sv.add_argument(
+        "--big-lines",
+        type=int,
+        help="jobs of this many lines or more wait in the big lane: small jobs go first (default 50,000)",
+    )
+    sv.add_argument("--worker-nice", type=int, help="niceness of the solver processes (default 5)")
+    sv.add_argument(
+        "--worker-memory-mb", type=int, help="address-space cap of each solver process in MiB (default: none)"
+    )
     c = sub.add_parser("compare", help="compare plans (plan JSON files, or scenario files to solve)")
     c.add_argument("files", metavar="FILE", nargs="+", help="two or more plan or scenario files")
     c.add_argument("--names", help="comma-separated names of the plans (default: A, B, ...)")
@@ -239,7 +322,44 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
     sw.add_argument("--time-limit", type=_seconds, metavar="S", help="stop each solve after S seconds")
     lang_option(sw)
+    f = sub.add_parser("forecast", help="forecast each line's capacity from its disbursement history, with a backtest")
+    f.add_argument("file", metavar="HISTORY", help="history: .csv, .json, .xlsx or .parquet (see docs/forecast.md)")
+    f.add_argument("--as-of", required=True, metavar="YYYY-MM", help="the month of the last report to use")
+    f.add_argument("--deadline", metavar="YYYY-MM", help="the deadline (default: January of the next year)")
+    f.add_argument("--method", choices=("ratio", "logistic"), default="ratio", help="ratio-to-date or logistic")
+    f.add_argument("--out", metavar="FILE.csv", help="write the forecast per line to FILE.csv")
+    f.add_argument("--backtest-out", metavar="FILE.csv", help="write the backtest table to FILE.csv")
+    f.add_argument("--no-backtest", action="store_true", help="skip the leave-one-year-out backtest")
+    f.add_argument("--unit", help="unit of the amounts of a CSV, Excel or Parquet history (default: million VND)")
+    f.add_argument("--precision", help="smallest amount of such a history (default: 1)")
+    force_option(f)
+    lang_option(f)
     return p
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    outputs = [Path(p) for p in (args.out, args.backtest_out) if p]
+    if len({o.resolve() for o in outputs}) < len(outputs):
+        raise _UsageError("--out and --backtest-out name the same file")
+    _check_outputs(args, outputs, [args.file])
+    from .uncertainty.run import run_forecast
+
+    text, written = run_forecast(
+        args.file,
+        as_of=args.as_of,
+        deadline=args.deadline,
+        method=args.method,
+        out=args.out,
+        backtest_out=None if args.no_backtest else args.backtest_out,
+        with_backtest=not args.no_backtest,
+        unit=args.unit,
+        precision=args.precision,
+        lang=args.lang,
+    )
+    sys.stdout.write(text)
+    for what, path in written:
+        _say(f"wrote the {what} to {path}")
+    return EXIT_PLAN
 
 
 def _json_error(args: argparse.Namespace, document: dict[str, Any]) -> None:
@@ -324,7 +444,29 @@ def _write_text(text: str, out: str | None, what: str) -> None:
         sys.stdout.write(text)
 
 
-def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = False, texts: bool = False) -> None:
+def _forecast_options(args: argparse.Namespace) -> None:
+    """The forecast's options need --history, which needs --as-of; then their defaults."""
+    given = [name for name in ("as_of", *FORECAST_DEFAULTS) if getattr(args, name) is not None]
+    if not args.history:
+        if given:
+            raise _UsageError(f"--{given[0].replace('_', '-')} needs --history")
+        return
+    if args.as_of is None:
+        raise _UsageError("--history needs --as-of (the month of the last report to use, e.g. 2023-09)")
+    for name, value in FORECAST_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def _emit(
+    plan: Plan,
+    fmt: str,
+    out: str | None,
+    lang: str,
+    compact: bool = False,
+    texts: bool = False,
+    risk: Risk | None = None,
+) -> None:
     if fmt in ("excel", "csv", "html", "parquet") and not out:
         raise _UsageError(f"--format {fmt} needs --out (a {'folder' if fmt in ('csv', 'parquet') else 'file'})")
     what = f"{fmt} plan (status {plan.status})"
@@ -332,33 +474,33 @@ def _emit(plan: Plan, fmt: str, out: str | None, lang: str, compact: bool = Fals
         from .io.json import write_plan_json, write_plan_json_to
 
         if out:
-            write_plan_json(plan, out, compact=compact, texts=texts)
+            write_plan_json(plan, out, compact=compact, texts=texts, risk=risk)
             _say(f"wrote {what} to {out}")
         else:
-            write_plan_json_to(plan, sys.stdout, compact=compact, texts=texts)
+            write_plan_json_to(plan, sys.stdout, compact=compact, texts=texts, risk=risk)
     elif fmt == "parquet":
         from .io.parquet import write_plan_parquet
 
-        written = write_plan_parquet(plan, out)  # type: ignore[arg-type]
+        written = write_plan_parquet(plan, out, risk)  # type: ignore[arg-type]
         _say(f"wrote {what} to {', '.join(str(w) for w in written)}")
     elif fmt == "text":
         from .report import text_report
 
-        _write_text(text_report(plan, lang), out, what)
+        _write_text(text_report(plan, lang, risk), out, what)
     elif fmt == "html":
         from .html import write_html
 
-        write_html(plan, out, lang)  # type: ignore[arg-type]
+        write_html(plan, out, lang, risk)  # type: ignore[arg-type]
         _say(f"wrote {what} to {out}")
     elif fmt == "excel":
         from .io import write_excel
 
-        write_excel(plan, out, lang)  # type: ignore[arg-type]
+        write_excel(plan, out, lang, risk)  # type: ignore[arg-type]
         _say(f"wrote {what} to {out}")
     else:
         from .io import write_csv
 
-        write_csv(plan, out, lang)  # type: ignore[arg-type]
+        write_csv(plan, out, lang, risk)  # type: ignore[arg-type]
         _say(f"wrote {what} to {out}/")
 
 
@@ -447,6 +589,8 @@ def _run(args: argparse.Namespace) -> int:
             if isinstance(exc, ScenarioError):
                 raise
             raise _UsageError(str(exc)) from None
+    if args.command == "forecast":
+        return _forecast(args)
     if args.command == "serve":
         from .service import ServiceSettings, serve
 
@@ -462,6 +606,9 @@ def _run(args: argparse.Namespace) -> int:
             max_queued=args.max_queued,
             retention=args.retention,
             inline_validation_bytes=args.inline_validation_bytes,
+            big_lines=args.big_lines,
+            worker_nice=args.worker_nice,
+            worker_memory_mb=args.worker_memory_mb,
         )
         serve(settings)
         return EXIT_PLAN
@@ -476,13 +623,39 @@ def _run(args: argparse.Namespace) -> int:
 
         scenario = scenario.with_changes(*load_changes(args.changes))
     fmt = _format(args)
-    _check_outputs(args, _outputs(args, fmt), [] if args.command == "demo" else [args.file, *_changes_file(args)])
-    from .solving import solve
+    _forecast_options(args)
+    inputs = [] if args.command == "demo" else [args.file, *_changes_file(args)]
+    _check_outputs(args, _outputs(args, fmt), inputs + ([args.history] if args.history else []))
+    risk = None
+    if args.history:
+        from .uncertainty.run import plan_for_history
 
-    plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
+        try:
+            plan, risk, notes = plan_for_history(
+                scenario,
+                args.history,
+                as_of=args.as_of,
+                method=args.forecast_method,
+                objective=args.objective,
+                samples=args.risk_samples,
+                seed=args.seed,
+                target=args.target,
+                solver=args.solver,
+                time_limit=args.time_limit,
+            )
+        except ScenarioError:  # the scenario, history or rules, each problem named
+            raise
+        except ValueError as exc:  # a forecast or plan the options cannot make (e.g. a CVaR LP too large)
+            raise _UsageError(str(exc)) from None
+        for note in notes:
+            _say(note)
+    else:
+        from .solving import solve
+
+        plan = solve(scenario, solver=args.solver, time_limit=args.time_limit)
     # the exit code says whether there is a plan, even when the reader of standard output goes away
     args.exit_code = EXIT_PLAN if plan.found and plan.status != "error" else EXIT_NO_PLAN
-    _emit(plan, fmt, args.out, args.lang, args.compact, args.explain_text)
+    _emit(plan, fmt, args.out, args.lang, args.compact, args.explain_text, risk)
     args.written = True  # the plan's output is complete (charts are extra files, each whole or absent)
     if args.charts and plan.found:
         from .charts import save_all

@@ -35,13 +35,17 @@ class ServiceError(ReallocateError):
 
 
 class Client:
-    """The service at ``url``; ``api_key`` when the service has keys."""
+    """The service at ``url``; ``api_key`` when the service has keys.
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 60.0) -> None:
+    A busy service (429: its queue is full; 503: no solver process is up) is asked again after
+    the ``Retry-After`` it sends, for at most ``busy_wait`` seconds; then ``ServiceError``."""
+
+    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = 60.0, busy_wait: float = 30.0) -> None:
         import httpx
 
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.url = url.rstrip("/")
+        self.busy_wait = busy_wait
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
@@ -118,13 +122,26 @@ class Client:
         elif isinstance(scenario, (str, Path)) and Path(scenario).suffix.lower() in _UPLOADS:
             path = Path(scenario)
             files = {"file": (path.name, path.read_bytes())}
-            return self._check(self._http.post(route, params=params, files=files))
+            return self._post(route, params=params, files=files)
         elif isinstance(scenario, Path) or (isinstance(scenario, str) and not scenario.lstrip().startswith("{")):
             body = Path(scenario).read_bytes()
         else:
             body = scenario.encode("utf-8") if isinstance(scenario, str) else bytes(scenario)
         headers = {"Content-Type": "application/json"}
-        return self._check(self._http.post(route, params=params, content=body, headers=headers))
+        return self._post(route, params=params, content=body, headers=headers)
+
+    def _post(self, route: str, **request: Any) -> Any:
+        """POST, asking again while the service is busy (429, 503), as long as ``busy_wait`` allows."""
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            response = self._http.post(route, **request)
+            if response.status_code not in (429, 503):
+                return self._check(response)
+            after = response.headers.get("retry-after", "1")
+            pause = float(after) if after.replace(".", "", 1).isdigit() else 1.0
+            if time.monotonic() + pause > deadline:
+                return self._check(response)
+            time.sleep(pause)
 
     @staticmethod
     def _plan_data(data: dict[str, Any]) -> Any:

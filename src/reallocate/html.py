@@ -4,7 +4,9 @@ no request to anything outside the file — it can be mailed, archived and opene
 Sections: the headline, status and message, the gap to 100%, the summary, the three charts
 (:mod:`reallocate.charts`), the transfers, every line before and after with its reason, the lapse
 by pool and locality; for a plan without a plan (infeasible, error) the diagnosis instead: per
-target the missing amount, the pools and closest lines, and the conflicting rules.
+target the missing amount, the pools and closest lines, and the conflicting rules. A plan made for
+a capacity forecast says that its capacities are planning capacities (``plan.basis``); given its
+risk, a section "Risk of lapse" with the histogram of the rate (:mod:`reallocate.risk_report`).
 
 Labels and number formats follow ``lang`` ("en" or "vi"). The sentences that
 :mod:`reallocate.explain` writes (a line's explanation, the conflicting rules) are English.
@@ -21,15 +23,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .charts import KINDS, plot, png_bytes, pool_names
+from .charts import KINDS, plot, png_bytes, pool_names, risk_chart
 from .labels import amount_text, check_lang, label, percent_text, phrase, reason_text, unit_text
 from .messages import translate
 from .plan import records
+from .risk_report import basis_text, check_risk, outlook_text, risk_sentences, risk_table, top_header, top_rows
 from .scenario import LINE_KEYS
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .plan import Plan
     from .scenario import Scenario
+    from .uncertainty.risk import Risk
 
 __all__ = ["MAX_TABLE_ROWS", "headline", "plan_html", "write_html"]
 
@@ -54,7 +60,8 @@ h3 { font-size: 16px; margin: 20px 0 8px; }
   background: #e3f1e5; color: #1e6b2c; }
 .badge.bad { background: #fbe4e2; color: #9b2118; }
 .badge.warn { background: #fdf0d8; color: #8a5a00; }
-.gap { margin: 6px 0; }
+.gap, .basis { margin: 6px 0; }
+.basis a { color: var(--accent); text-decoration: none; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 7px; vertical-align: top; }
@@ -210,14 +217,7 @@ def _charts(plan: Plan, lang: str) -> str:
         out.append(f'<p class="note">{_e(_t("no_charts", lang))}</p>')
         return "\n".join(out)
     for kind in KINDS:
-        fig = plot(plan, kind, lang)
-        data = base64.b64encode(png_bytes(fig, dpi=CHART_DPI)).decode("ascii")
-        title = label(f"chart_{kind}", lang)
-        width = round(fig.get_figwidth() * CHART_DPI)
-        out.append(
-            f'<figure id="chart-{kind}"><img src="data:image/png;base64,{data}" alt="{_e(title)}" '
-            f'width="{width}"><figcaption>{_e(title)}</figcaption></figure>'
-        )
+        out.append(_figure(plot(plan, kind, lang), kind, label(f"chart_{kind}", lang)))
     return "\n".join(out)
 
 
@@ -287,6 +287,8 @@ def _lines(plan: Plan, lang: str) -> str:
             row.append(_Markup(f'<span class="reason">{_e(reason_text(str(reasons[i]), lang))}</span>{_e(why)}'))
         rows.append(row)
     header = [label(k, lang) for k in (*keys, *amounts)]
+    if plan.basis is not None:  # the capacities are the plan's planning capacities
+        header[len(keys) + 1] = phrase("risk", "planning_capacity", lang)
     first = len(keys)
     classes: dict[int, str] = {}
     if reasons is not None:
@@ -432,6 +434,34 @@ def _saves(plan: Plan, lang: str, top: int = 10) -> str:
     return head + "\n" + note + "\n" + _table(header, rows, {2, 3}, lang=lang)
 
 
+def _figure(fig: Figure, key: str, title: str) -> str:
+    data = base64.b64encode(png_bytes(fig, dpi=CHART_DPI)).decode("ascii")
+    width = round(fig.get_figwidth() * CHART_DPI)
+    return (
+        f'<figure id="chart-{key}"><img src="data:image/png;base64,{data}" alt="{_e(title)}" '
+        f'width="{width}"><figcaption>{_e(title)}</figcaption></figure>'
+    )
+
+
+def _risk(plan: Plan, risk: Risk, lang: str) -> str:
+    """The risk of lapse over the forecast's simulated years: figures, the histogram of the rate
+    and the lines carrying most of the expected lapse."""
+    out = [f'<h2 id="risk">{_e(phrase("risk", "title", lang))}</h2>']
+    if plan.basis is not None:
+        out.append(f"<p>{_e(basis_text(plan.basis, lang))}</p>")
+    out += [f"<p>{_e(text)}</p>" for text in risk_sentences(risk, lang)]
+    header, rows = risk_table(risk, lang)
+    out.append(_table(header, rows, {1, 2, 3, 4}, lang=lang))
+    out.append(_figure(risk_chart(risk, lang), "risk", phrase("chart", "risk_title", lang)))
+    top = top_rows(risk, lang)
+    out.append(f"<h3>{_e(phrase('risk', 'top', lang, unit=unit_text(risk.unit, lang), top=len(top)))}</h3>")
+    if top:
+        out.append(_table(top_header(lang), top, {1, 2}, lang=lang))
+    else:
+        out.append(f"<p>{_e(phrase('risk', 'no_top', lang))}</p>")
+    return "\n".join(out)
+
+
 def _notes(plan: Plan, lang: str) -> str:
     e = plan.explain
     if e is None or not e.notes:
@@ -441,12 +471,20 @@ def _notes(plan: Plan, lang: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ public
-def plan_html(plan: Plan, lang: str = "en") -> str:
+def plan_html(plan: Plan, lang: str = "en", risk: Risk | None = None) -> str:
     """The whole plan as one self-contained HTML document (UTF-8 text), labels in ``lang``: the
     headline, the summary figures, the three charts (inline PNG), the lines and transfers tables
     and the explanation; for a plan without a solution, its status and diagnosis. Every name from
-    the scenario is escaped. :func:`write_html` writes it to a file atomically."""
+    the scenario is escaped. :func:`write_html` writes it to a file atomically.
+
+    A plan made for a capacity forecast (``plan.basis``) says under the headline that its
+    capacities are planning capacities, and under which objective; with ``risk``
+    (``plan.risk(forecast, ...)``) a section "Risk of lapse" follows the lapse tables: the rate
+    and lapse over the simulated years, the chance of missing the target, the VSS when known, the
+    histogram of the rate and the lines carrying most of the expected lapse."""
     check_lang(lang)
+    if risk is not None:
+        check_risk(plan, risk)
     sc = plan.scenario
     title = f"{sc.name} — {_t('report', lang)}"
     badge = "" if plan.status == "optimal" else (" warn" if plan.found else " bad")
@@ -463,10 +501,20 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
         f"<h1>{_e(sc.name)}</h1>",
         f'<p class="sub">{_e(_t("report", lang))} · {_e(label("unit", lang))}: {_e(unit_text(sc.unit, lang))} · '
         f"{_e(_t('solver', lang))}: {_e(plan.solver)}</p>",
-        f'<p class="headline">{_e(_cap(headline(plan, lang)))}</p>',
+    ]
+    # with a risk, the headline is what the forecast expects; the figures against the planning
+    # capacities follow it, named as such
+    outlook = risk is not None and plan.found
+    if outlook:
+        assert risk is not None
+        parts.append(f'<p class="headline"><a href="#risk">{_e(outlook_text(risk, lang))}</a></p>')
+    parts += [
+        f'<p class="{"basis" if outlook else "headline"}">{_e(_cap(headline(plan, lang)))}</p>',
         f'<p class="status">{_e(label("status", lang))}: <span class="badge{badge}">'
         f"{_e(label(plan.status, lang))}</span> — {_e(translate(plan.message, lang))}</p>",
     ]
+    if plan.basis is not None:
+        parts.append(f'<p class="basis">{_e(basis_text(plan.basis, lang))}</p>')
     gap = _gap_text(plan, lang)
     if gap:
         parts.append(f'<p class="gap">{_e(gap)}</p>')
@@ -478,6 +526,7 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
             _lines(plan, lang),
             _lapse(plan, lang),
             _saves(plan, lang),
+            _risk(plan, risk, lang) if risk is not None else "",
         ]
     else:
         parts += [_charts(plan, lang), _diagnosis(plan, lang)]
@@ -490,12 +539,12 @@ def plan_html(plan: Plan, lang: str = "en") -> str:
     return "\n".join(p for p in parts if p) + "\n"
 
 
-def write_html(plan: Plan, path: str | Path, lang: str = "en") -> Path:
+def write_html(plan: Plan, path: str | Path, lang: str = "en", risk: Risk | None = None) -> Path:
     """Write :func:`plan_html` to ``path`` (UTF-8); returns the path."""
     from .atomic import atomic_file
 
     out = Path(path)
-    text = plan_html(plan, lang)
+    text = plan_html(plan, lang, risk)
     with atomic_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out

@@ -101,6 +101,43 @@ _LABELS: dict[str, tuple[str, str]] = {
 # Phrases of the charts, the HTML report, the workbooks, comparisons and the text report, by area:
 # area -> key -> (English, Vietnamese); ``{name}`` fields are filled in by :func:`phrase`.
 _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
+    "forecast": {
+        "title": (
+            "Capacity forecast as of {as_of} (deadline {deadline}), method: {method}; {n} lines, in {unit}",
+            "Dự báo khả năng giải ngân tại {as_of} (hạn {deadline}), phương pháp: {method}; "
+            "{n} dòng vốn, đơn vị {unit}",
+        ),
+        "method_ratio": ("ratio-to-date", "tỷ lệ lũy kế đến nay"),
+        "method_logistic": ("logistic S-curve", "đường cong chữ S logistic"),
+        "method_samples": ("given samples", "mẫu cho sẵn"),
+        "line": ("Line", "Dòng vốn"),
+        "disbursed": ("Disbursed", "Đã giải ngân"),
+        "allocated": ("Allocated", "Vốn giao"),
+        "low": ("Low", "Cận dưới"),
+        "mean": ("Mean", "Trung bình"),
+        "p10": ("P10", "P10 (thấp)"),
+        "p50": ("P50", "P50 (trung vị)"),
+        "p90": ("P90", "P90 (cao)"),
+        "high": ("High", "Cận trên"),
+        "total": ("Total", "Tổng"),
+        "note": (
+            "Low: disbursed to date; high: the most the line may hold. P10/P50/P90 of the total come from "
+            "joint draws (a bad year is bad for many lines at once).",
+            "Cận dưới: số đã giải ngân; cận trên: mức tối đa dòng vốn có thể giữ. P10/P50/P90 của tổng lấy từ "
+            "các mẫu đồng thời (năm khó khăn thì nhiều dòng vốn cùng chậm).",
+        ),
+        "bt_title": (
+            "Backtest, leave one year out: error of the year-end forecast (P50) and coverage of the 80% interval",
+            "Kiểm định ngược, bỏ ra từng năm: sai số dự báo cuối năm (P50) và tỷ lệ nằm trong khoảng 80%",
+        ),
+        "bt_method": ("Method", "Phương pháp"),
+        "bt_as_of_month": ("As of month", "Tháng dự báo"),
+        "bt_years": ("Years", "Số năm"),
+        "bt_line_years": ("Line-years", "Dòng vốn-năm"),
+        "bt_mape": ("MAPE (lines)", "MAPE (dòng vốn)"),
+        "bt_mape_total": ("MAPE (total)", "MAPE (tổng)"),
+        "bt_coverage80": ("80% coverage", "Tỷ lệ trong khoảng 80%"),
+    },
     "chart": {
         "axis_absorbable": ("Expected disbursement", "Dự kiến giải ngân"),
         "axis_lapse": ("Still lapses", "Vẫn có nguy cơ hủy"),
@@ -124,6 +161,20 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "givers_n": ("givers", "nơi chuyển đi"),
         "receivers_n": ("receivers", "nơi nhận"),
         "no_plan": ("no plan to chart", "không có phương án để vẽ biểu đồ"),
+        "risk_title": (
+            "Disbursement rate under the capacity forecast",
+            "Tỷ lệ giải ngân theo dự báo năng lực giải ngân",
+        ),
+        "risk_subtitle": (
+            "{samples} simulated years; mean {mean}, P10 {p10}, P90 {p90}",
+            "{samples} năm mô phỏng; trung bình {mean}, P10 {p10}, P90 {p90}",
+        ),
+        "risk_axis_rate": ("Disbursement rate", "Tỷ lệ giải ngân"),
+        "risk_axis_share": ("Share of simulated years", "Tỷ lệ số năm mô phỏng"),
+        "risk_target": (
+            "target {target}: below it in {share} of years",
+            "mục tiêu {target}: thấp hơn ở {share} số năm",
+        ),
     },
     "html": {
         "report": ("Reallocation plan", "Phương án điều chuyển vốn"),
@@ -210,6 +261,7 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "sheet": ("Sheet", "Trang"),
         "column": ("Column", "Cột"),
         "meaning": ("Meaning", "Ý nghĩa"),
+        "basis": ("Planning basis", "Cơ sở lập phương án"),
     },
     "sweep": {
         "tornado_title": ("What moves {metric} most", "Yếu tố tác động nhiều nhất đến {metric}"),
@@ -246,7 +298,103 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "in_transfer": ("in {n} transfer", "qua {n} lần điều chuyển"),
         "absent": ("-", "-"),
     },
+    "risk": {
+        "title": ("Risk of lapse", "Rủi ro vốn bị hủy"),
+        "basis": (
+            "Capacities shown are planning capacities from the {method} capacity forecast, {objective}; "
+            "the expected disbursement and lapse of the plan are measured against them.",
+            "Khả năng giải ngân trình bày là khả năng giải ngân dùng để lập phương án, từ dự báo khả năng giải ngân "
+            "({method}), {objective}; tỷ lệ giải ngân dự kiến và vốn có nguy cơ hủy của phương án được tính theo "
+            "các mức này.",
+        ),
+        "objective_expected": (
+            "under the objective 'expected': the most expected disbursement, each line's capacity taken as "
+            "{breakpoints} equally likely values",
+            "theo mục tiêu 'expected' (kỳ vọng): tối đa số vốn giải ngân kỳ vọng, khả năng giải ngân của mỗi dòng "
+            "vốn lấy {breakpoints} giá trị đồng khả năng",
+        ),
+        "objective_quantile": (
+            "under the objective 'quantile' (epsilon {epsilon}): a line receives only what it disburses with "
+            "probability {sure}, and gives only what it fails to disburse with probability {sure}",
+            "theo mục tiêu 'quantile' (phân vị, epsilon {epsilon}): một dòng vốn chỉ nhận phần nó giải ngân được "
+            "với xác suất {sure}, và chỉ chuyển đi phần nó không giải ngân được với xác suất {sure}",
+        ),
+        "objective_cvar": (
+            "under the objective 'cvar': (1 − omega) × expected disbursement + omega × its mean over the worst "
+            "{worst} of {samples} simulated years (alpha {alpha}, omega {omega}, seed {seed})",
+            "theo mục tiêu 'cvar': (1 − omega) × số vốn giải ngân kỳ vọng + omega × mức trung bình của {worst} "
+            "số năm xấu nhất trong {samples} năm mô phỏng (alpha {alpha}, omega {omega}, seed {seed})",
+        ),
+        "simulated": (
+            "Over {samples} simulated years of the capacity forecast (seed {seed}); P10, P50, P90: the values "
+            "that 10%, 50%, 90% of the simulated years stay at or below.",
+            "Trên {samples} năm mô phỏng theo dự báo khả năng giải ngân (seed {seed}); P10, P50, P90: các giá trị "
+            "mà 10%, 50%, 90% số năm mô phỏng không vượt quá.",
+        ),
+        "outlook": (
+            "Under the forecast ({samples} simulated years): disbursement rate {mean} on average (P10 {p10}, "
+            'P90 {p90}); {lapse} {unit} lapses on average. See "{title}".',
+            "Theo dự báo ({samples} năm mô phỏng): tỷ lệ giải ngân trung bình {mean} (P10 {p10}, P90 {p90}); "
+            'bình quân {lapse} {unit} bị hủy. Xem "{title}".',
+        ),
+        "figure": ("Figure", "Chỉ tiêu"),
+        "mean": ("Mean", "Trung bình"),
+        "rate": ("Disbursement rate", "Tỷ lệ giải ngân"),
+        "lapse": ("Lapse ({unit})", "Vốn bị hủy ({unit})"),
+        "absorbed_mean": ("Expected disbursement: {amount} {unit}", "Số vốn giải ngân kỳ vọng: {amount} {unit}"),
+        "below_target": (
+            "Probability that the rate stays below the target of {target}: {probability}",
+            "Xác suất tỷ lệ giải ngân thấp hơn mục tiêu {target}: {probability}",
+        ),
+        "vss": (
+            "Value of the stochastic solution (VSS): {vss} {unit} of expected disbursement gained by planning for "
+            "the forecast instead of on its median capacities",
+            "Giá trị của lời giải ngẫu nhiên (VSS): {vss} {unit} vốn giải ngân kỳ vọng có thêm nhờ lập phương án "
+            "theo dự báo thay vì theo khả năng giải ngân trung vị",
+        ),
+        "top": (
+            "Lines carrying the most expected lapse ({unit}; largest {top})",
+            "Các dòng vốn mang nhiều vốn bị hủy kỳ vọng nhất ({unit}; {top} dòng lớn nhất)",
+        ),
+        "no_top": ("No line is expected to lapse.", "Không dòng vốn nào có vốn bị hủy kỳ vọng."),
+        "line": ("Line", "Dòng vốn"),
+        "expected_lapse": ("Expected lapse", "Vốn bị hủy kỳ vọng"),
+        "share": ("Share", "Tỷ trọng"),
+        # the workbook's risk sheet
+        "item_basis": ("Planning basis", "Cơ sở lập phương án"),
+        "item_objective": ("Objective", "Mục tiêu (objective)"),
+        "name_expected": ("expected", "'expected' (kỳ vọng)"),
+        "name_quantile": ("quantile", "'quantile' (phân vị)"),
+        "name_cvar": ("cvar", "'cvar' (giá trị rủi ro có điều kiện)"),
+        "item_forecast": ("Forecast method", "Phương pháp dự báo"),
+        "item_as_of": ("Forecast made as of", "Thời điểm dự báo"),
+        "item_breakpoints": ("Breakpoints per line", "Số điểm chia mỗi dòng vốn (breakpoints)"),
+        "item_epsilon": ("Epsilon", "Epsilon (xác suất chấp nhận)"),
+        "item_alpha": ("Alpha (share of worst years)", "Alpha (tỷ lệ số năm xấu nhất)"),
+        "item_omega": ("Omega (weight of the worst years)", "Omega (trọng số của các năm xấu nhất)"),
+        "item_cvar_samples": ("Simulated years of the plan", "Số năm mô phỏng khi lập phương án"),
+        "item_cvar_seed": ("Seed of the plan", "Seed khi lập phương án"),
+        "item_samples": ("Simulated years", "Số năm mô phỏng"),
+        "item_seed": ("Seed", "Seed (hạt giống ngẫu nhiên)"),
+        "item_rate_mean": ("Disbursement rate, mean", "Tỷ lệ giải ngân, trung bình"),
+        "item_rate_p10": ("Disbursement rate, P10", "Tỷ lệ giải ngân, P10 (thấp)"),
+        "item_rate_p50": ("Disbursement rate, P50", "Tỷ lệ giải ngân, P50 (trung vị)"),
+        "item_rate_p90": ("Disbursement rate, P90", "Tỷ lệ giải ngân, P90 (cao)"),
+        "item_lapse_mean": ("Lapse, mean", "Vốn bị hủy, trung bình"),
+        "item_lapse_p10": ("Lapse, P10", "Vốn bị hủy, P10 (thấp)"),
+        "item_lapse_p50": ("Lapse, P50", "Vốn bị hủy, P50 (trung vị)"),
+        "item_lapse_p90": ("Lapse, P90", "Vốn bị hủy, P90 (cao)"),
+        "item_absorbed_mean": ("Expected disbursement", "Số vốn giải ngân kỳ vọng"),
+        "item_target": ("Target rate", "Tỷ lệ mục tiêu"),
+        "item_probability_below_target": ("Probability below the target", "Xác suất thấp hơn mục tiêu"),
+        "item_vss": ("Value of the stochastic solution (VSS)", "Giá trị của lời giải ngẫu nhiên (VSS)"),
+        "planning_capacity": ("Planning capacity", "Khả năng giải ngân để lập phương án"),
+    },
     "report": {
+        "against_planning": (
+            "against the planning capacities",
+            "so với khả năng giải ngân dùng để lập phương án",
+        ),
         "pools": (
             "Pools ({unit}; money moves only inside a pool: same {by})",
             "Nhóm điều chuyển ({unit}; vốn chỉ điều chuyển trong cùng nhóm: cùng {by})",

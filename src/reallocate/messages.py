@@ -19,11 +19,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .labels import check_lang, unit_text
+from .messages_forecast import FORECAST_SENTENCES
 
 __all__ = ["SENTENCES", "translate", "untranslated"]
 
 #: (English template, Vietnamese template), the more specific before the more general
 SENTENCES: tuple[tuple[str, str], ...] = (
+    *FORECAST_SENTENCES,
     # ------------------------------------------------------------------ plan messages and notes
     ("optimal plan", "phương án tối ưu"),
     ("no plan found", "không tìm được phương án"),

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .explain import Explanation
+    from .uncertainty.capacity import CapacityForecast
+    from .uncertainty.planning import PlanningBasis
+    from .uncertainty.risk import Risk
 
 __all__ = [
     "APPROVALS",
@@ -187,6 +190,9 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     #: why the plan is what it is (reasons, shadow prices, lapse, gap; diagnosis when no plan)
     explain: Explanation | None = field(default=None, repr=False)
+    #: for a plan made for a capacity forecast: the objective and each line's planning capacity
+    #: (the scenario's capacities are then those planning capacities)
+    basis: PlanningBasis | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         if self.summary is None:
@@ -219,11 +225,32 @@ class Plan:
             return f"{phrase('report', 'no_plan', lang)}: {label(self.status, lang)} — {translate(self.message, lang)}"
         unit = unit_text(self.scenario.unit, lang)
         gain = s.absorbable_after - s.absorbable_before
+        # a plan made for a forecast is measured against its planning capacities: it says so, so
+        # that "100%" is never read as what the forecast expects (Plan.risk says that)
+        against = f" ({phrase('report', 'against_planning', lang)})" if self.basis is not None else ""
         return (
             f"{label('headline', lang)} {percent_text(s.rate_before, lang)} → {percent_text(s.rate_after, lang)} "
             f"(+{amount_text(gain, lang)} {unit}); {label('lapse', lang).lower()} "
-            f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}"
+            f"{amount_text(s.lapse_before, lang)} → {amount_text(s.lapse_after, lang)} {unit}{against}"
         )
+
+    def risk(
+        self,
+        forecast: CapacityForecast,
+        *,
+        samples: int = 10_000,
+        seed: int | None = None,
+        target: float | None = None,
+        vss: Decimal | None = None,
+    ) -> Risk:
+        """The risk of lapse of this plan under ``forecast``: over ``samples`` joint draws of the
+        capacities, the lapse and the disbursement rate (mean, P10, P50, P90), the probability that
+        the rate stays below ``target``, and the lines carrying most of the expected lapse. Whole
+        arrays, no LP per draw. ``vss`` (from :func:`reallocate.uncertainty.value_of_stochastic_solution`)
+        is shown with it."""
+        from .uncertainty.risk import plan_risk
+
+        return plan_risk(self, forecast, samples=samples, seed=seed, target=target, vss=vss)
 
     @property
     def found(self) -> bool:
@@ -383,6 +410,8 @@ class Plan:
             "transfers": transfers,
             "stages": [asdict(s) for s in self.stages],
             "explain": self.explain.to_dict() if self.explain is not None else None,
+            # a plan made for a capacity forecast: how (its capacities are planning capacities)
+            **({"basis": self.basis.as_dict()} if self.basis is not None else {}),
         }
 
     def to_json(self, *, indent: int | None = 2, compact: bool = False, texts: bool = False) -> str:

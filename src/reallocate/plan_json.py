@@ -27,6 +27,7 @@ from .transfers import approval_codes, transfer_unit_costs
 
 if TYPE_CHECKING:
     from .plan import Plan
+    from .uncertainty.risk import Risk
 
 __all__ = ["PLAN_FORMAT_VERSION", "plan_json_chunks"]
 
@@ -180,6 +181,7 @@ def plan_json_chunks(
     texts: bool = False,
     block: int = 50_000,
     rows: bool = True,
+    risk: Risk | None = None,
 ) -> Iterator[bytes]:
     """The plan's JSON (UTF-8), piece by piece: join them, or write them to a file one by one.
 
@@ -188,7 +190,8 @@ def plan_json_chunks(
     one line without spaces, and each transfer names its two lines by position in ``lines``
     (``"from": 12, "to": 40``) instead of repeating their keys. ``rows=False`` leaves the lists of
     lines, transfers and per-line explanations empty: the plan's other parts alone (what Parquet
-    files carry beside their tables)."""
+    files carry beside their tables). A plan made for a capacity forecast has a ``basis``; with
+    ``risk`` (``plan.risk(forecast, ...)``) a ``risk`` object follows (see ``risk_json``)."""
     pad = "" if compact or indent is None else " " * indent
     nl = "" if not pad else "\n"
     sep, colon = (",", ":") if compact else (", ", ": ")
@@ -237,15 +240,22 @@ def plan_json_chunks(
     tail = item_sep + head("stages", 1) + plain([asdict(s) for s in plan.stages], 1)
     tail += item_sep + head("explain", 1)
     e = plan.explain
+    # a plan made for a capacity forecast says how: its capacities are planning capacities
+    basis = "" if plan.basis is None else item_sep + head("basis", 1) + plain(plan.basis.as_dict(), 1)
+    if risk is not None:
+        from .risk_report import check_risk, risk_json
+
+        check_risk(plan, risk)
+        basis += item_sep + head("risk", 1) + plain(risk_json(risk), 1)
     if e is None:
-        yield (tail + "null" + nl + "}").encode()
+        yield (tail + "null" + basis + nl + "}").encode()
         return
     yield (tail + "{" + nl).encode()
     n_reasons = int(e.reasons.shape[0])
     yield from record_list("lines", 2, n_reasons, lambda a, b, inner: _explain_line_records(plan, a, b, inner, texts))
     rest = e.to_dict(lines=False)
     out = "".join(item_sep + head(key, 2) + plain(rest[key], 2) for key in _EXPLAIN_PARTS)
-    yield (out + nl + pad + "}" + nl + "}").encode()
+    yield (out + nl + pad + "}" + basis + nl + "}").encode()
 
 
 _EXPLAIN_PARTS = ("shadow_prices", "pools", "lapse", "gap", "diagnosis", "notes")

@@ -15,6 +15,26 @@ __all__ = ["plan_schema"]
 _NUMBER: dict[str, Any] = {"type": "number", "description": "An exact decimal amount in the scenario unit."}
 _TEXT: dict[str, Any] = {"type": "string"}
 _STATUSES = ["optimal", "time_limit", "infeasible", "error"]
+_PROBABILITY: dict[str, Any] = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+#: present only for a plan made for a capacity forecast (``solve(..., capacity=forecast)``)
+_BASIS: dict[str, Any] = {
+    "type": "object",
+    "description": "How a plan made for a capacity forecast allowed for it: the objective and its parameters. "
+    "The plan's capacities are then planning capacities (see docs/uncertainty.md).",
+    "properties": {
+        "objective": {"enum": ["expected", "quantile", "cvar"]},
+        "forecast": {"type": "string", "description": "How the forecast was made: ratio, logistic, samples..."},
+        "as_of": {"type": "string", "description": "The month the forecast was made at (YYYY-MM), when known."},
+        "breakpoints": {"type": "integer", "minimum": 1},
+        "epsilon": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+        "alpha": _PROBABILITY,
+        "omega": {"type": "number", "minimum": 0, "maximum": 1},
+        "samples": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer"},
+    },
+    "required": ["objective", "forecast"],
+    "additionalProperties": False,
+}
 
 
 def _record(names: tuple[str, ...], types: dict[str, Any], description: str) -> dict[str, Any]:
@@ -23,6 +43,44 @@ def _record(names: tuple[str, ...], types: dict[str, Any], description: str) -> 
         "description": description,
         "properties": {n: types.get(n, _TEXT) for n in names},
         "required": list(names),
+        "additionalProperties": False,
+    }
+
+
+def _risk() -> dict[str, Any]:
+    """``solve --history``: the plan's lapse and rate over the forecast's simulated years."""
+    rate = {"type": "number", "minimum": 0, "maximum": 1, "description": "A fraction (0.58 is 58%)."}
+    types: dict[str, Any] = {
+        "samples": {"type": "integer", "minimum": 1},
+        "seed": {"type": ["integer", "null"]},
+        "target": rate,
+        "probability_below_target": rate,
+        "absorbed_mean": _NUMBER,
+        "vss": {
+            "type": "number",
+            "description": "Expected disbursement of the plan for the forecast's expectation "
+            "minus that of the plan on its median capacities (scenario unit).",
+        },
+    }
+    for q in ("mean", "p10", "p50", "p90"):
+        types[f"rate_{q}"] = rate
+        types[f"lapse_{q}"] = _NUMBER
+    line_types = {"expected_lapse": _NUMBER, "share": rate}
+    top = _record((*LINE_KEYS, "name", "expected_lapse", "share"), line_types, "A line carrying expected lapse.")
+    types["top_lines"] = {"type": "array", "items": top, "description": "Largest expected lapse first."}
+    required = [
+        "samples",
+        "seed",
+        "absorbed_mean",
+        "top_lines",
+        *(f"{k}_{q}" for k in ("rate", "lapse") for q in ("mean", "p10", "p50", "p90")),
+    ]
+    return {
+        "type": "object",
+        "description": "The risk of lapse of the plan over the capacity forecast's simulated years "
+        "(reallocate solve --history); target and probability_below_target come together.",
+        "properties": types,
+        "required": required,
         "additionalProperties": False,
     }
 
@@ -96,6 +154,8 @@ def plan_schema() -> dict[str, Any]:
                 "description": "Why the plan is what it is: per line a reason code (and its sentence with "
                 "--explain-text), shadow prices, pools, lapse, the gap to 100% and, without a plan, the diagnosis.",
             },
+            "basis": _BASIS,
+            "risk": _risk(),
         },
         "required": [
             "version",

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .labels import amount_text as _amount_text
 from .labels import check_lang, label, phrase, reason_text, unit_text
 from .messages import translate
 from .plan import Plan, records
+from .risk_report import basis_text, check_risk, outlook_text, risk_sentences, risk_table, top_header, top_rows
 from .scenario import LINE_KEYS, Scenario
+
+if TYPE_CHECKING:
+    from .uncertainty.risk import Risk
 
 __all__ = ["amount_text", "describe_scenario", "headline", "pool_table", "text_report"]
 
@@ -74,11 +79,22 @@ def _side(labels: dict[str, str], key: list[str], other: list[str]) -> str:
     return labels.get(key[0], key[0]) + (f" ({' / '.join(differ)})" if differ else "")
 
 
-def text_report(plan: Plan, lang: str = "en") -> str:
-    """The whole plan as text (English or Vietnamese): status, headline, pools, transfers, why."""
+def text_report(plan: Plan, lang: str = "en", risk: Risk | None = None) -> str:
+    """The whole plan as text (English or Vietnamese): status, headline, pools, transfers, why.
+
+    A plan made for a capacity forecast (``plan.basis``) says that its capacities are planning
+    capacities and under which objective; with ``risk`` (``plan.risk(forecast, ...)``) a section
+    "Risk of lapse" follows: the rate and lapse over the simulated years, the chance of missing
+    the target, the VSS when known and the lines carrying most of the expected lapse."""
     check_lang(lang)
+    if risk is not None:
+        check_risk(plan, risk)
     sc = plan.scenario
     out = [f"{sc.name} — {label(plan.status, lang)} ({plan.solver})", ""]
+    if plan.basis is not None:
+        out += [basis_text(plan.basis, lang), ""]
+    if risk is not None and plan.summary is not None:
+        out += [outlook_text(risk, lang), ""]
     if plan.summary is None:
         out.append(f"{_title('no_plan', lang)}: {label(plan.status, lang)}")
         out += _diagnosis_text(plan, lang)
@@ -125,7 +141,20 @@ def text_report(plan: Plan, lang: str = "en") -> str:
     else:
         out.append(_title("none", lang))
     out += _explain_text(plan, lang)
+    if risk is not None:
+        out += _risk_text(risk, lang)
     return "\n".join(out) + "\n"
+
+
+def _risk_text(risk: Risk, lang: str) -> list[str]:
+    """The section "Risk of lapse": figures over the simulated years, then the lines at risk."""
+    out = ["", phrase("risk", "title", lang), *risk_sentences(risk, lang)]
+    header, rows = risk_table(risk, lang)
+    out += _table(header, rows, right={1, 2, 3, 4})
+    top = top_rows(risk, lang)
+    out += ["", phrase("risk", "top", lang, unit=unit_text(risk.unit, lang), top=len(top))]
+    out += _table(top_header(lang), top, right={1, 2}) if top else [phrase("risk", "no_top", lang)]
+    return out
 
 
 def _explain_text(plan: Plan, lang: str = "en", top: int = 10) -> list[str]:

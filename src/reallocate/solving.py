@@ -31,6 +31,8 @@ from .plan import Plan, StageReport
 from .refine import refine_flows, settle_groups
 from .scenario import Scenario
 from .sharing import derive_transfers, group_sums
+from .uncertainty.capacity import CapacityForecast
+from .uncertainty.planning import CVaR, Expected, Quantile
 
 __all__ = ["METHODS", "SOLVERS", "solve"]
 
@@ -155,8 +157,18 @@ def solve(
     solver: SolverName = "highs",
     time_limit: float | None = None,
     method: Method = "auto",
+    capacity: CapacityForecast | None = None,
+    objective: str | Expected | Quantile | CVaR = "expected",
 ) -> Plan:
     """Find the best legal reallocation of ``scenario``.
+
+    With ``capacity`` (a [`CapacityForecast`][reallocate.uncertainty.CapacityForecast]) the
+    capacities are a forecast, and ``objective`` says how to plan for it: ``"expected"`` (most
+    expected absorbable money; ``Expected(breakpoints=K)``), ``"quantile"`` (a line receives only
+    what it absorbs with probability 1 - epsilon; ``Quantile(epsilon)``) or ``"cvar"`` (expected
+    money and the bad years' money, weighed; ``CVaR(alpha, omega, samples, seed)``). The first
+    stage fixes each line's planning capacity, then every stage below runs as usual on them; the
+    plan's ``basis`` records how (see docs/uncertainty.md).
 
     Stages (see docs/concepts.md, "best plan"): maximise absorbable money; then share fairly
     (proportional or priority, per ``rules``); then least transfer cost; then fewest transfers.
@@ -181,6 +193,13 @@ def solve(
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"solve() needs a Scenario, got {type(scenario).__name__}")
+    if capacity is not None:
+        from .uncertainty.planning import planning_scenario
+
+        planned, basis = planning_scenario(scenario, capacity, objective)
+        plan = solve(planned, solver=solver, time_limit=time_limit, method=method)
+        plan.basis = basis
+        return plan
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
     if method not in METHODS:

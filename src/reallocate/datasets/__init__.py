@@ -3,34 +3,55 @@
 ``quang_nam_2023()``: an illustrative National Target Programs scenario for Quảng Nam province,
 2023 (amounts in million VND). Per-line figures are synthetic, calibrated to published provincial
 totals — see ``SOURCES.md`` beside the data (``sources()`` returns it).
+
+``quang_nam_history()``: a synthetic monthly disbursement history of the same lines, 2019-2023,
+made by :mod:`reallocate.datasets.make_history` (``sources("history")`` says what is real).
 """
 
 from __future__ import annotations
 
 import csv
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..scenario import Rules, Scenario
 
-__all__ = ["programs", "quang_nam_2023", "sources"]
+if TYPE_CHECKING:
+    from ..uncertainty.history import History
+
+__all__ = ["programs", "quang_nam_2023", "quang_nam_history", "sources"]
 
 # Data files live in a folder whose name is not a Python identifier, so it can never shadow the
 # function ``quang_nam_2023`` as a sub-package would.
 _FOLDER = ("data", "quang-nam-2023")
 
 
-def _text(name: str) -> str:
-    return resources.files(__name__).joinpath(*_FOLDER, name).read_text(encoding="utf-8")
+_HISTORY = ("data", "quang-nam-history")
+
+
+def _text(name: str, folder: tuple[str, str] = _FOLDER) -> str:
+    return resources.files(__name__).joinpath(*folder, name).read_text(encoding="utf-8")
 
 
 def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(_text(name).splitlines()))
 
 
-def sources() -> str:
-    """The dataset's SOURCES note: what is published, what is synthetic."""
-    return _text("SOURCES.md")
+def sources(dataset: str = "2023") -> str:
+    """The dataset's SOURCES note: what is published, what is synthetic (``"2023"``: the
+    scenario; ``"history"``: the disbursement history)."""
+    return _text("SOURCES.md", _HISTORY if dataset == "history" else _FOLDER)
+
+
+def quang_nam_history() -> History:
+    """The synthetic monthly disbursement history of the 92 Quảng Nam lines, budget years
+    2019-2023 (reports January to the next January; million VND). 2023 matches the
+    ``quang_nam_2023()`` scenario line by line: disbursed at the October report, and
+    min(allocated, capacity) at the deadline. Read ``sources("history")`` before using it."""
+    from ..uncertainty.history import History
+
+    text = _text("history.csv", _HISTORY)
+    return History.from_rows(list(csv.DictReader(text.splitlines())), unit="million VND", precision=1, name="quang-nam")
 
 
 def programs() -> dict[str, str]:

@@ -7,7 +7,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..plan import Plan
@@ -17,6 +17,9 @@ from .cells import _Cell, _CellError, _Places, _plain, _Problems, _Table, _table
 from .layout import _TABLES
 from .sheets import _percent_text, _plan_sheets, _scenario_sheets, _Sheet
 from .tables import _build
+
+if TYPE_CHECKING:
+    from ..uncertainty.risk import Risk
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -172,14 +175,16 @@ def _write_scenario_files(scenario: Scenario, out: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ plan writing
-def write_csv(plan: Plan, folder: str | Path, lang: str = "en") -> Path:
+def write_csv(plan: Plan, folder: str | Path, lang: str = "en", risk: Risk | None = None) -> Path:
     """Write ``plan`` as CSV files in ``folder`` (created if needed) and return it: summary.csv
     (key, label, value), lines.csv, transfers.csv, lapse.csv (by pool) and, when money still
     lapses, lapse_by_locality.csv. UTF-8 with a byte-order mark, so Excel shows Vietnamese names;
     headers in ``lang``; amounts as exact decimal text (no thousands separators); rates as
-    fractions."""
+    fractions. A plan made for a capacity forecast adds risk.csv (its basis; with ``risk`` the
+    figures over the simulated years) and, with ``risk``, risk_lines.csv (each line's expected
+    lapse), as in :func:`reallocate.io.write_excel`."""
     out = Path(folder)
-    sheets = _plan_sheets(plan, lang)
+    sheets = _plan_sheets(plan, lang, risk)
     with atomic_folder(out, (".csv",)) as tmp:  # replaced whole: no file of an earlier plan stays beside these
         for sheet in sheets:
             _write_csv_file(sheet, tmp / f"{sheet.name}.csv")

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import limits
 from ..labels import check_lang
@@ -26,6 +26,9 @@ from .sheets import (
     _Sheet,
 )
 from .tables import _build
+
+if TYPE_CHECKING:
+    from ..uncertainty.risk import Risk
 
 
 def _check_archive(p: Path) -> None:
@@ -289,7 +292,7 @@ def _text_amounts(sheets: list[_Sheet]) -> int:
     )
 
 
-def write_excel(plan: Plan, path: str | Path, lang: str = "en") -> Path:
+def write_excel(plan: Plan, path: str | Path, lang: str = "en", risk: Risk | None = None) -> Path:
     """Write ``plan`` as an Excel workbook and return the path.
 
     Sheets: ``summary`` (label, value; rates in percent format), ``lines`` (before and after,
@@ -300,9 +303,16 @@ def write_excel(plan: Plan, path: str | Path, lang: str = "en") -> Path:
     separators and the scenario's decimals. An amount with more than 15 significant digits
     (beyond Excel's precision) is written as text, digit for digit, and the summary says how
     many. A plan without a solution (infeasible, error) gets its status, message and diagnosis.
+
+    A plan made for a capacity forecast (``plan.basis``) says in its summary that its capacities
+    are planning capacities (the lines' header says so too), and gets a ``risk`` sheet with the
+    objective and its parameters; with ``risk`` (``plan.risk(forecast, ...)``) that sheet has the
+    rate and lapse over the simulated years (mean, P10, P50, P90), the probability below the
+    target and the VSS when known, and a ``risk_lines`` sheet every line that may lapse with its expected lapse,
+    largest first.
     """
     p = Path(path)
-    sheets = _plan_sheets(plan, lang)
+    sheets = _plan_sheets(plan, lang, risk)
     n_text = _text_amounts(sheets)
     if n_text:
         summary = sheets[0]

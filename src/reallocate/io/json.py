@@ -15,12 +15,19 @@ from .atomic import atomic_file
 
 if TYPE_CHECKING:
     from ..plan import Plan
+    from ..uncertainty.risk import Risk
 
 __all__ = ["write_plan_json", "write_plan_json_to"]
 
 
 def write_plan_json_to(
-    plan: Plan, stream: IO[str] | BinaryIO, *, indent: int | None = 2, compact: bool = False, texts: bool = False
+    plan: Plan,
+    stream: IO[str] | BinaryIO,
+    *,
+    indent: int | None = 2,
+    compact: bool = False,
+    texts: bool = False,
+    risk: Risk | None = None,
 ) -> int:
     """Write the plan's JSON to an open stream (text or binary), piece by piece; returns the bytes
     written. A second thread writes each piece while the next is being encoded (writing releases
@@ -46,7 +53,7 @@ def write_plan_json_to(
     thread.start()
     written = 0
     try:
-        for chunk in plan_json_chunks(plan, indent=indent, compact=compact, texts=texts):
+        for chunk in plan_json_chunks(plan, indent=indent, compact=compact, texts=texts, risk=risk):
             if failure:
                 break
             pieces.put(chunk)
@@ -63,10 +70,17 @@ def write_plan_json_to(
 
 
 def write_plan_json(
-    plan: Plan, path: str | Path, *, indent: int | None = 2, compact: bool = False, texts: bool = False
+    plan: Plan,
+    path: str | Path,
+    *,
+    indent: int | None = 2,
+    compact: bool = False,
+    texts: bool = False,
+    risk: Risk | None = None,
 ) -> Path:
-    """Write the plan's JSON to ``path`` (atomically: a complete file or the old one)."""
+    """Write the plan's JSON to ``path`` (atomically: a complete file or the old one); with
+    ``risk`` (``plan.risk(forecast, ...)``) the plan's risk of lapse is in it (``"risk"``)."""
     target = Path(path)
     with atomic_file(target) as tmp, open(tmp, "wb") as stream:
-        write_plan_json_to(plan, stream, indent=indent, compact=compact, texts=texts)
+        write_plan_json_to(plan, stream, indent=indent, compact=compact, texts=texts, risk=risk)
     return target

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from ..plan import Plan
     from ..scenario import Scenario
+    from ..uncertainty.risk import Risk
 
 __all__ = ["read_parquet_scenario", "write_plan_parquet"]
 
@@ -170,7 +171,7 @@ def _keys(plan: Plan, at: np.ndarray, prefix: str) -> dict[str, pa.Array]:
     return out
 
 
-def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
+def _tables(plan: Plan, risk: Risk | None = None) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
     import pyarrow as pa
 
     from ..plan_json import plan_json_chunks
@@ -205,7 +206,7 @@ def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
         )
     transfers = pa.table(tcols)
     # everything else of the plan: its JSON without the rows of lines and transfers
-    meta = json.loads(b"".join(plan_json_chunks(plan, compact=True, rows=False)))
+    meta = json.loads(b"".join(plan_json_chunks(plan, compact=True, rows=False, risk=risk)))
     del meta["lines"], meta["transfers"]
     if meta.get("explain"):
         del meta["explain"]["lines"]
@@ -213,14 +214,14 @@ def _tables(plan: Plan) -> tuple[pa.Table, pa.Table, dict[str, Any]]:
     return lines, transfers, meta
 
 
-def write_plan_parquet(plan: Plan, path: str | Path) -> list[Path]:
+def write_plan_parquet(plan: Plan, path: str | Path, risk: Risk | None = None) -> list[Path]:
     """Write ``plan`` as Parquet: into a folder (``lines.parquet``, ``transfers.parquet``,
     ``plan.json``), or, for a path ending in ``.parquet``, as that file with
     ``<name>.transfers.parquet`` and ``<name>.json`` beside it. Every file is written atomically.
     Returns the files written."""
     import pyarrow.parquet as pq
 
-    lines, transfers, meta = _tables(plan)
+    lines, transfers, meta = _tables(plan, risk)
     text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
     lines = lines.replace_schema_metadata({"reallocate.plan": json.dumps(meta, ensure_ascii=False)})
     target = Path(path)

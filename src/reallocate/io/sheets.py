@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..labels import amount_text, check_lang, phrase, reason_text, unit_text
 from ..messages import translate
 from ..plan import LINE_AMOUNT_COLUMNS, Plan, records
+from ..risk_report import basis_text, check_risk, money, risk_items
 from ..rules import GOAL_ORDER
 from ..scenario import LINE_KEYS, Limit, Scenario, Target
 from .cells import _plain, _sig_digits
@@ -28,6 +29,9 @@ from .layout import (
     _label,
     _pair,
 )
+
+if TYPE_CHECKING:
+    from ..uncertainty.risk import Risk
 
 
 @dataclass
@@ -312,6 +316,8 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
         ("solver", plan.solver, "text"),
         ("message", translate(plan.message, lang), "text"),
     ]
+    if plan.basis is not None:  # the capacities are planning capacities: say how they were made
+        rows.append(("basis", basis_text(plan.basis, lang), "text"))
     s = plan.summary
     if s is not None:
         for key in (
@@ -342,8 +348,10 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
     return rows
 
 
-def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
+def _plan_sheets(plan: Plan, lang: str, risk: Risk | None = None) -> list[_Sheet]:
     check_lang(lang)
+    if risk is not None:
+        check_risk(plan, risk)
     sc = plan.scenario
     names = sc.locality_labels()
 
@@ -390,6 +398,8 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
     ]
     for key in LINE_AMOUNT_COLUMNS:
         line_cols.append(amounts(key, [r[key] for r in recs], "signed" if key == "change" else "amount"))
+        if key == "capacity" and plan.basis is not None:
+            line_cols[-1].header = phrase("risk", "planning_capacity", lang)
     if explain_lines is not None:
         # the reason code for tools in English; what it means for a Vietnamese reader
         codes = [str(c) for c in explain_lines["reason"].tolist()]
@@ -480,4 +490,54 @@ def _plan_sheets(plan: Plan, lang: str) -> list[_Sheet]:
                 ],
             )
         )
+    if plan.basis is not None or risk is not None:
+        sheets += _risk_sheets(plan, risk, lang)
+    return sheets
+
+
+def _risk_sheets(plan: Plan, risk: Risk | None, lang: str) -> list[_Sheet]:
+    """``risk``: how the plan allowed for the forecast and, with ``risk``, its figures over the
+    simulated years; ``risk_lines``: every line with an expected lapse, largest first."""
+    items = risk_items(plan, risk, lang)
+    dec = _places_of(plan.scenario.precision)
+    sheets = [
+        _Sheet(
+            "risk",
+            [
+                _Column("key", _label("key", lang), [r[0] for r in items], excel=False),
+                _Column("label", _label("item", lang), [r[1] for r in items]),
+                _Column(
+                    "value",
+                    _label("value", lang),
+                    [r[2] for r in items],
+                    kinds=[r[3] for r in items],
+                    width_cap=70,
+                    decimals=dec,
+                    left=True,
+                ),
+            ],
+        )
+    ]
+    if risk is None:
+        return sheets
+    frame = risk.top_lines(len(risk.keys))
+    keys = [tuple(k) for k in frame.index]
+    p = risk.precision
+    sheets.append(
+        _Sheet(
+            "risk_lines",
+            [
+                *(_Column(k, _label(k, lang), [key[i] or None for key in keys]) for i, k in enumerate(LINE_KEYS)),
+                _Column("name", _label("name", lang), [str(x) for x in frame["name"]]),
+                _Column(
+                    "expected_lapse",
+                    phrase("risk", "expected_lapse", lang),
+                    [money(float(x), p) for x in frame["expected_lapse"]],
+                    "amount",
+                    decimals=dec,
+                ),
+                _Column("share", phrase("risk", "share", lang), [float(x) for x in frame["share"]], "percent"),
+            ],
+        )
+    )
     return sheets

@@ -9,17 +9,12 @@ job's address, so no client holds a connection for minutes.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
-import pickle
-import tempfile
 import time
 import uuid
-import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,8 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..errors import ScenarioError
+from . import side_work
 from .problems import ProblemError, problem_response
 from .settings import ServiceSettings
+from .side_work import SideWork
 from .store import JobStore
 from .workers import WorkerPool
 
@@ -51,7 +48,6 @@ _ACCEPT = {
     "text/csv": "csv",
     "text/plain": "text",
 }
-_UPLOAD_SUFFIXES = (".json", ".xlsx", ".xlsm", ".csv", ".parquet")
 
 
 class _Service:
@@ -63,7 +59,15 @@ class _Service:
         self.owners = settings.owners()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.waiters: dict[str, list[asyncio.Future[None]]] = {}
-        self.pool = WorkerPool(self.store, settings.workers, on_finish=self._finished)
+        self.side = SideWork()
+        self.pool = WorkerPool(
+            self.store,
+            settings.workers,
+            on_finish=self._finished,
+            big_lines=settings.big_lines,
+            nice=settings.worker_nice,
+            memory_mb=settings.worker_memory_mb,
+        )
 
     def _finished(self, job_id: str) -> None:
         """Called from a dispatcher thread: wake whoever waits for this job, on the loop."""
@@ -121,10 +125,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         service.loop = asyncio.get_running_loop()
         service.pool.start()
         purge = asyncio.create_task(_purge_forever(service))
+        # the side process starts now (and imports the library), not on the first upload
+        warm = asyncio.create_task(service.side.run(side_work.warm))
         try:
             yield
         finally:
             purge.cancel()
+            warm.cancel()
+            service.side.shutdown()
             await run_in_threadpool(service.pool.stop)
             service.store.close()
 
@@ -178,8 +186,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------------------ plain
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "workers": len(service.pool.slots), "running": service.pool.running()}
+    async def health() -> Response:
+        pool = service.pool
+        ready = pool.ready()
+        body = {
+            "status": "ok" if ready else "unavailable",
+            "workers": len(pool.slots),
+            "ready": ready,
+            "running": pool.running(),
+            "queued": pool.queue.waiting(),
+        }
+        if not ready:
+            # jobs are still accepted and wait in the queue; a balancer should send work elsewhere
+            body["detail"] = "no solver process is running; restarting"
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(body)
 
     @app.get("/version")
     async def version() -> dict[str, Any]:
@@ -201,17 +222,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.post("/v1/validate")
     async def validate(request: Request) -> dict[str, Any]:
         service.owner(request)
-        scenario, _ = await _read_scenario(request, settings)
-        request.state.lines = len(scenario.lines)
-        from ..report import describe_scenario
-
-        return {
-            "status": "valid",
-            "lines": len(scenario.lines),
-            "localities": len(scenario.table.locality_ids),
-            "pools": len(scenario.table.pool_keys),
-            "message": describe_scenario(scenario, _lang(request)),
-        }
+        lang = _lang(request)
+        scenario, text, _ = await _read_scenario(request, service, defer=True)
+        if scenario is None:  # an upload, or a large body: checked by the side process
+            info: dict[str, Any] = await service.side.run(side_work.check_scenario, text, lang)
+            _check_size(int(info["lines"]), settings)
+        else:
+            info = await run_in_threadpool(side_work.describe, scenario, lang)
+        request.state.lines = info["lines"]
+        return info
 
     @app.post("/v1/solve")
     async def solve(request: Request) -> Response:
@@ -228,11 +247,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         if job.status == "done":
             request.state.solve_seconds = job.solve_seconds
             if body is not None:
-                return (
-                    Response(body, media_type=_FORMATS["json"])
-                    if len(body) <= _CHUNK
-                    else StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
-                )
+                return Response(body, media_type=_FORMATS["json"])
             return await _plan_response(request, service, job_id)
         if job.status == "failed":
             raise _failure(job.error or {})
@@ -283,7 +298,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             raise ProblemError(400, "not JSON", str(exc), kind="bad-request") from None
         if not isinstance(data, dict) or not isinstance(data.get("plans"), list):
             raise ProblemError(422, "give plans to compare", 'send {"plans": [plan, plan, ...], "names": [...]}')
-        result = await run_in_threadpool(_compare, data)
+        result = await service.side.run(side_work.compare_plans, data, _lang(request))
         return Response(result, media_type="application/json")
 
     @app.get("/v1/demo")
@@ -298,7 +313,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def template(request: Request) -> Response:
         """An empty, documented Excel template in ``lang``."""
         lang = _lang(request)
-        data = await run_in_threadpool(_template, lang)
+        data = await service.side.run(side_work.template, lang)
         return Response(
             data,
             media_type=_FORMATS["excel"],
@@ -380,73 +395,53 @@ async def _body(request: Request, settings: ServiceSettings) -> bytes:
     return b"".join(chunks)
 
 
-async def _read_scenario(request: Request, settings: ServiceSettings, *, defer: bool = False) -> tuple[Any, bytes]:
-    """The scenario of a request (JSON body, or an uploaded file), validated; and its JSON.
-    With ``defer``, a JSON body above ``settings.inline_validation_bytes`` is left for the solver
-    process to validate (the scenario is then None): validating a national file here would hold
-    the event loop's interpreter for a second."""
+async def _read_scenario(request: Request, service: _Service, *, defer: bool = False) -> tuple[Any, bytes, int]:
+    """The scenario of a request (JSON body, or an uploaded file), its JSON and its lines.
+
+    A JSON body up to ``inline_validation_bytes`` is validated here (a 422 at once) and comes back
+    as a ``Scenario``. An upload is read and validated by the side process (a workbook can take
+    seconds) and comes back as its JSON only (scenario None). With ``defer``, a larger JSON body is
+    left for a solver process to validate (scenario None): validating a national file here would
+    hold the service's interpreter for seconds. Its lines are then counted by their one required
+    amount — a scan in C, no parse — to pick the job's lane and show its size."""
     from ..scenario import Scenario
 
+    settings = service.settings
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        raw = await _body(request, settings)
+        content_type = request.headers.get("content-type", "")
+        text, lines = await service.side.run(side_work.scenario_of_upload, raw, content_type, _lang(request))
+        _check_size(lines, settings)
+        return None, text, lines
+    text = await _body(request, settings)
+    if not text.strip():
+        raise ProblemError(
+            400, "no scenario", "send a scenario as JSON, or upload a file (multipart)", kind="bad-request"
+        )
+    if defer and len(text) > settings.inline_validation_bytes:
+        return None, text, text.count(b'"allocated"')
     try:
-        if kind == "multipart/form-data":
-            raw = await _body(request, settings)
-            scenario = await run_in_threadpool(_read_upload, raw, request.headers.get("content-type", ""))
-            text = await run_in_threadpool(lambda: scenario.to_json().encode("utf-8"))
-        else:
-            text = await _body(request, settings)
-            if not text.strip():
-                raise ProblemError(
-                    400, "no scenario", "send a scenario as JSON, or upload a file (multipart)", kind="bad-request"
-                )
-            if defer and len(text) > settings.inline_validation_bytes:
-                return None, text
-            scenario = await run_in_threadpool(Scenario.from_json, text)
+        scenario = await run_in_threadpool(Scenario.from_json, text)
     except ScenarioError as exc:
-        raise ProblemError(
-            422,
-            exc.title,
-            f"{len(exc.errors)} problems",
-            kind="invalid-scenario",
-            extra={"problems": exc.to_dict(_lang(request))["problems"]},
-        ) from None
-    if len(scenario.lines) > settings.max_lines:
-        raise ProblemError(
-            413, "too many lines", f"at most {settings.max_lines} lines; got {len(scenario.lines)}", kind="too-large"
-        )
-    return scenario, text
+        raise side_work.refused(exc, _lang(request)) from None
+    _check_size(len(scenario.lines), settings)
+    return scenario, text, len(scenario.lines)
 
 
-def _read_upload(raw: bytes, content_type: str) -> Any:
-    """The scenario of a multipart upload (field ``file``; a workbook, CSV, Parquet or JSON)."""
-    from email.parser import BytesParser
-    from email.policy import default
-
-    from ..io import read_scenario
-
-    message = BytesParser(policy=default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
-    files = [p for p in message.iter_parts() if p.get_filename()]
-    if not files:
-        raise ProblemError(400, "no file", "upload the scenario as the multipart field 'file'", kind="bad-request")
-    part = files[0]
-    name = Path(str(part.get_filename())).name
-    suffix = Path(name).suffix.lower()
-    if suffix not in _UPLOAD_SUFFIXES:
-        raise ProblemError(
-            415, "unsupported file", f"upload .json, .xlsx, .csv or .parquet; got {name!r}", kind="unsupported"
-        )
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    with tempfile.TemporaryDirectory(prefix="reallocate-upload-") as tmp:
-        target = Path(tmp) / ("lines.csv" if suffix == ".csv" else f"scenario{suffix}")
-        target.write_bytes(data)
-        return read_scenario(target)
+def _check_size(lines: int, settings: ServiceSettings) -> None:
+    if lines > settings.max_lines:
+        raise ProblemError(413, "too many lines", f"at most {settings.max_lines} lines; got {lines}", kind="too-large")
 
 
 def _job_and_plan(store: JobStore, job_id: str, with_plan: bool) -> tuple[Any, bytes | None]:
-    """The job, and its plan JSON when it is done and wanted: one trip off the event loop."""
+    """The job, and its plan JSON when it is done, wanted and at most one piece (larger plans are
+    streamed): one trip off the event loop."""
     job = store.get(job_id)
-    body = store.plan_json(job_id) if with_plan and job is not None and job.status == "done" else None
+    if not with_plan or job is None or job.status != "done":
+        return job, None
+    where = store.plan_json_size(job_id)
+    body = store.plan_json_piece(where[0], 0, where[1]) if where is not None and where[1] <= _CHUNK else None
     return job, body
 
 
@@ -464,8 +459,7 @@ def _create_job(store: JobStore, max_queued: int, owner: str, text: bytes, lines
 
 async def _submit(request: Request, service: _Service, owner: str, waiter: asyncio.Future[None] | None = None) -> str:
     settings = service.settings
-    scenario, text = await _read_scenario(request, settings, defer=True)
-    lines = len(scenario.lines) if scenario is not None else 0
+    scenario, text, lines = await _read_scenario(request, service, defer=True)
     request.state.lines = lines or None
     limit = _number(request, "time_limit", settings.max_time_limit)
     if limit <= 0 or limit > settings.max_time_limit:
@@ -482,7 +476,7 @@ async def _submit(request: Request, service: _Service, owner: str, waiter: async
     job = await run_in_threadpool(_create_job, service.store, settings.max_queued, owner, text, lines, options)
     if waiter is not None:
         service.waiters.setdefault(job.id, []).append(waiter)
-    service.pool.submit(job.id, scenario)
+    service.pool.submit(job.id, scenario, lines)
     return str(job.id)
 
 
@@ -506,15 +500,16 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
     fmt = _wanted_format(request)
     lang = _lang(request)
     if fmt == "json":
-        body = await run_in_threadpool(service.store.plan_json, job_id)
-        assert body is not None
-        if len(body) > _CHUNK:
-            # a national plan (tens of MB) goes out in pieces, so the loop serves others between them
-            return StreamingResponse(_chunks(body), media_type=_FORMATS["json"])
+        where = await run_in_threadpool(service.store.plan_json_size, job_id)
+        assert where is not None
+        rowid, size = where
+        if size > _CHUNK:
+            # a national plan (tens of MB) is read and sent a piece at a time: the service's
+            # interpreter is never held for the whole of it, and others are served in between
+            return StreamingResponse(_pieces(service.store, rowid, size), media_type=_FORMATS["json"])
+        body = await run_in_threadpool(service.store.plan_json_piece, rowid, 0, size)
         return Response(body, media_type=_FORMATS["json"])
-    blob = await run_in_threadpool(service.store.plan_pickle, job_id)
-    assert blob is not None
-    data = await run_in_threadpool(_render, blob, fmt, lang)
+    data = await service.side.run(side_work.render_plan, service.store.path, job_id, fmt, lang)
     headers = {}
     if fmt in ("excel", "csv", "html"):
         suffix = {"excel": "xlsx", "csv": "zip", "html": "html"}[fmt]
@@ -525,71 +520,6 @@ async def _plan_response(request: Request, service: _Service, job_id: str) -> Re
 _CHUNK = 1 << 20
 
 
-async def _chunks(body: bytes) -> AsyncIterator[bytes]:
-    view = memoryview(body)
-    for start in range(0, len(body), _CHUNK):
-        yield bytes(view[start : start + _CHUNK])
-        await asyncio.sleep(0)
-
-
-def _render(blob: bytes, fmt: str, lang: str) -> bytes:
-    """A rendering of a plan kept by the service (a pickle the service itself wrote)."""
-    plan = pickle.loads(blob)
-    if fmt == "html":
-        from ..html import plan_html
-
-        return plan_html(plan, lang).encode("utf-8")
-    if fmt == "text":
-        from ..report import text_report
-
-        return text_report(plan, lang).encode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="reallocate-render-") as tmp:
-        if fmt == "excel":
-            from ..io import write_excel
-
-            return Path(write_excel(plan, Path(tmp) / "plan.xlsx", lang)).read_bytes()
-        from ..io import write_csv
-
-        folder = Path(write_csv(plan, Path(tmp) / "plan", lang))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for f in sorted(folder.iterdir()):
-                zf.write(f, f.name)
-        return out.getvalue()
-
-
-def _template(lang: str) -> bytes:
-    from ..io import write_template
-
-    with tempfile.TemporaryDirectory(prefix="reallocate-template-") as tmp:
-        return Path(write_template(Path(tmp) / "template.xlsx", lang)).read_bytes()
-
-
-def _compare(data: dict[str, Any]) -> bytes:
-    from ..comparison import PlanData, compare, looks_like_plan
-    from ..scenario import Scenario
-    from ..solving import solve
-
-    plans: list[Any] = []
-    for k, item in enumerate(data["plans"]):
-        try:
-            if looks_like_plan(item):
-                plans.append(PlanData.from_dict(item))
-            else:
-                plans.append(solve(Scenario.from_dict(item)))
-        except ScenarioError as exc:
-            problems = exc.to_dict()["problems"]
-            for p in problems:
-                p["path"] = f"plans[{k}]" + ("." + p["path"] if p["path"] and p["path"] != "(scenario)" else "")
-            raise ProblemError(
-                422,
-                exc.title,
-                f"plans[{k}]: {len(problems)} problems",
-                kind="invalid-scenario",
-                extra={"problems": problems},
-            ) from None
-    try:
-        comparison = compare(*plans, names=data.get("names"))
-    except ValueError as exc:
-        raise ProblemError(422, "cannot compare", str(exc), kind="bad-request") from None
-    return comparison.to_json().encode("utf-8")
+async def _pieces(store: JobStore, rowid: int, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, size, _CHUNK):
+        yield await run_in_threadpool(store.plan_json_piece, rowid, start, min(_CHUNK, size - start))

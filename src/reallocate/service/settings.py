@@ -42,6 +42,14 @@ class ServiceSettings:
     inline_validation_bytes: int = 1_000_000
     #: longest ?wait= a request may hold its connection, in seconds
     max_wait: float = 60.0
+    #: jobs of at least this many lines are "big": small jobs go first, and with two or more solver
+    #: processes one of them takes small jobs only, so a national job never holds up a province
+    big_lines: int = 50_000
+    #: niceness of the solver processes: the service's own process (requests, /health) comes first
+    worker_nice: int = 5
+    #: address-space cap of each solver process in MiB (0: none); a solve that needs more fails
+    #: its job ("out of memory") instead of pushing the machine into swap
+    worker_memory_mb: int = 0
     #: API keys; when any is set, every request needs one (``Authorization: Bearer KEY``)
     api_keys: tuple[str, ...] = ()
 

@@ -19,6 +19,9 @@ from typing import Any
 
 __all__ = ["FINISHED", "Job", "JobStore"]
 
+#: bytes per write when a large blob is stored a piece at a time
+_PIECE = 1 << 20
+
 #: statuses a job ends in
 FINISHED = ("done", "failed", "cancelled")
 
@@ -69,6 +72,8 @@ class Job:
             "status": self.status,
             "progress": {"stage": self.stage or self.status, "seconds": seconds},
             "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
             "lines": self.lines,
         }
         if self.error is not None:
@@ -116,11 +121,19 @@ class JobStore:
     def create(self, owner: str, scenario: bytes, lines: int, options: dict[str, Any]) -> Job:
         job_id = uuid.uuid4().hex
         now = time.time()
-        self._run(
-            "INSERT INTO jobs (id, owner, status, created, lines, options, scenario) "
-            "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-            (job_id, owner, now, lines, json.dumps(options), scenario),
-        )
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = db.execute(
+                "INSERT INTO jobs (id, owner, status, created, lines, options, scenario) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, zeroblob(?))",
+                (job_id, owner, now, lines, json.dumps(options), len(scenario)),
+            )
+            _write_blob(db, "scenario", int(cur.lastrowid or 0), scenario)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         job = self.get(job_id)
         assert job is not None
         return job
@@ -139,12 +152,18 @@ class JobStore:
         self._stages[job_id] = stage
 
     def finish(self, job_id: str, plan_json: bytes, plan_pickle: bytes, solve_seconds: float) -> None:
+        """Store a running job's plan (called by the solver process itself: a national plan never
+        passes through the service's own process) and mark it done."""
         self._stages.pop(job_id, None)
         self._run(
             "UPDATE jobs SET status = 'done', stage = 'done', finished = ?, plan_json = ?, plan_pickle = ?, "
             "solve_seconds = ? WHERE id = ? AND status = 'running'",
             (time.time(), plan_json, plan_pickle, solve_seconds, job_id),
         )
+
+    def forget_stage(self, job_id: str) -> None:
+        """A job another process finished: its progress no longer needs keeping."""
+        self._stages.pop(job_id, None)
 
     def fail(self, job_id: str, error: dict[str, Any]) -> None:
         self._stages.pop(job_id, None)
@@ -171,14 +190,15 @@ class JobStore:
             finally:
                 db.execute("COMMIT")
 
-    def requeue_unfinished(self) -> list[str]:
-        """At start-up: jobs a stopped service left queued or running go back to the queue."""
+    def requeue_unfinished(self) -> list[tuple[str, int]]:
+        """At start-up: jobs a stopped service left queued or running go back to the queue (their
+        ids and lines, oldest first)."""
         with self._lock:
             self._db.execute(
                 "UPDATE jobs SET status = 'queued', stage = '', started = NULL WHERE status IN ('queued', 'running')"
             )
-            rows = self._db.execute("SELECT id FROM jobs WHERE status = 'queued' ORDER BY created").fetchall()
-        return [r[0] for r in rows]
+            rows = self._db.execute("SELECT id, lines FROM jobs WHERE status = 'queued' ORDER BY created").fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
 
     def purge(self, older_than: float) -> int:
         """Forget finished jobs (and their plans) that finished before ``older_than``."""
@@ -210,9 +230,32 @@ class JobStore:
         rows = self._run("SELECT plan_json FROM jobs WHERE id = ?", (job_id,))
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    def plan_json_size(self, job_id: str) -> tuple[int, int] | None:
+        """(row id, bytes) of a finished job's plan JSON, for reading it in pieces."""
+        rows = self._run("SELECT rowid, length(plan_json) FROM jobs WHERE id = ? AND plan_json IS NOT NULL", (job_id,))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def plan_json_piece(self, rowid: int, offset: int, size: int) -> bytes:
+        """``size`` bytes of a plan's JSON from ``offset``: SQLite's incremental blob I/O, so a 50 MB
+        plan is read a piece at a time and never holds the interpreter for long."""
+        with self._db.blobopen("jobs", "plan_json", rowid, readonly=True) as blob:
+            blob.seek(offset)
+            return blob.read(size)
+
     def plan_pickle(self, job_id: str) -> bytes | None:
         rows = self._run("SELECT plan_pickle FROM jobs WHERE id = ?", (job_id,))
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def count(self, status: str) -> int:
         return int(self._run("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,))[0][0])
+
+
+def _write_blob(db: sqlite3.Connection, column: str, rowid: int, data: bytes) -> None:
+    """Fill a row's zeroblob a piece at a time: each piece is written with the interpreter free
+    (one bind of 20 MB would hold it for as long as the copy takes)."""
+    if not data:
+        return
+    view = memoryview(data)
+    with db.blobopen("jobs", column, rowid) as blob:
+        for start in range(0, len(data), _PIECE):
+            blob.write(view[start : start + _PIECE])
