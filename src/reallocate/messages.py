@@ -550,10 +550,6 @@ SENTENCES: tuple[tuple[str, str], ...] = (
     ("the file is not UTF-8 text", "tệp không phải văn bản UTF-8"),
     ("the row has more cells than the header", "dòng có nhiều ô hơn dòng tiêu đề"),
     ("a change needs its kind", "mỗi thay đổi cần có kind"),
-    ("the forecast is in units of {v}", "dự báo tính theo đơn vị {v}"),
-    ("the forecast is in {unit:u}", "dự báo tính bằng {unit}"),
-    ("the forecast has no such line", "dự báo không có dòng vốn này"),
-    ("the forecast does not fit the scenario", "dự báo không khớp với kịch bản"),
     ("--out must name a .parquet file; got {v}", "--out phải là tệp .parquet; nhận được {v}"),
     (
         "{path} holds an unfinished sweep: add --resume to finish it, or --force to start over",
@@ -601,7 +597,6 @@ SENTENCES: tuple[tuple[str, str], ...] = (
         "bị ngắt: các phần đã xong được giữ trong {path}; thêm --resume để chạy tiếp",
     ),
     ("wrote the tornado chart to {path}", "đã ghi biểu đồ lốc xoáy vào {path}"),
-    ("not a whole number: {v}", "không phải số nguyên: {v}"),
     ("must be at least 1: {v}", "phải ít nhất bằng 1: {v}"),
     # ------------------------------------------------------------------ the command line
     ("{title:m}: {n:n} problem", "{title}: {n} lỗi"),
