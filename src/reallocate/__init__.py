@@ -33,9 +33,11 @@ _EXPORTS = {
     "Scenario": ".scenario",
     "ScenarioError": ".errors",
     "StageReport": ".plan",
+    "SweepResult": ".sweep",
     "Summary": ".plan",
     "TransferCost": ".rules",
     "compare": ".comparison",
+    "grid": ".sweep",
     "CapacityForecast": ".uncertainty",
     "History": ".uncertainty",
     "backtest": ".uncertainty",
@@ -45,7 +47,8 @@ _EXPORTS = {
     "load_plan": ".comparison",
     "solve": ".solving",
 }
-_SUBMODULES = ("datasets", "io", "whatif")
+# ``sweep`` is a package that can be called: reallocate.sweep(baseline, variants) runs a sweep
+_SUBMODULES = ("datasets", "io", "sweep", "whatif")
 
 __all__ = [
     "SOLVERS",
@@ -65,22 +68,25 @@ __all__ = [
     "ScenarioError",
     "StageReport",
     "Summary",
+    "SweepResult",
     "TransferCost",
     "__version__",
     "backtest",
     "compare",
     "datasets",
     "forecast",
+    "grid",
     "io",
     "load",
     "load_history",
     "load_plan",
     "solve",
+    "sweep",
     "whatif",
 ]
 
 if TYPE_CHECKING:
-    from . import datasets, io, whatif
+    from . import datasets, io, sweep, whatif
     from .comparison import Comparison, PlanData, compare, load_plan
     from .errors import OptimizationError, PlanVerificationError, ReallocateError, ScenarioError
     from .lines import Line, Lines
@@ -88,6 +94,7 @@ if TYPE_CHECKING:
     from .rules import Locality, Rules, TransferCost
     from .scenario import Scenario, load
     from .solving import SOLVERS, solve
+    from .sweep import SweepResult, grid
     from .uncertainty.backtest import backtest
     from .uncertainty.capacity import CapacityForecast
     from .uncertainty.forecast import forecast

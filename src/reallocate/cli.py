@@ -114,6 +114,47 @@ FORECAST_DEFAULTS: dict[str, Any] = {
     "target": 0.9,
 }
 
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+SWEEP_EPILOG = """\
+the variants file (JSON):
+  a list of variants, each a list of what-if changes (see `reallocate schema --changes`),
+  or {"name": "...", "changes": [...], "axes": {"axis": value}}:
+    [[{"kind": "scale_capacity", "where": {"tag": {"mountainous": true}}, "factor": 0.8}],
+     {"name": "council", "changes": [{"kind": "set_rules", "rules": {"pool_by": ["fund"]}}]}]
+  or {"variants": [...]}, or a grid: every combination of one value of each axis,
+    {"grid": {
+      "mountain": {"values": [0.6, 0.7, 0.8, 0.9, 1],
+                   "changes": [{"kind": "scale_capacity", "where": {"tag": {"mountainous": true}},
+                                "factor": "$value"}]},
+      "council": {"off": [], "on": [{"kind": "set_rules", "rules": {"move_costs": {"program": 5}}}]}}}
+  "$value" in an axis's changes stands for each of its values; [] is a value that changes nothing.
+
+the variants file (CSV grid, .csv):
+  one row per change of an axis value; columns axis, value, kind and the change's fields
+  (where, factor, flag, weight, values, rate, rules; where/rules/values cells are JSON):
+    axis,value,kind,where,factor
+    mountain,0.6,scale_capacity,"{""tag"": {""mountainous"": true}}",0.6
+    mountain,1,,,
+  rows of the same axis and value add up; an empty kind is a value that changes nothing.
+
+results (--out FILE.parquet): one row per variant: variant, name, each axis, status, message,
+  the plan's summary (allocated ... rate_after), apply_seconds, solve_seconds, seconds, chunk.
+  A variant without a plan is a row with its status (invalid, infeasible, failed) and message.
+  Finished chunks are kept in FILE.sweep/ beside it (and the plans, with --keep-plans): a sweep
+  that was interrupted is finished with --resume, without solving those chunks again.
+"""
+
+
 FORMATS = ("text", "json", "html", "excel", "csv", "parquet")
 _SUFFIX_FORMAT = {
     ".json": "json",
@@ -255,6 +296,32 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--top", type=int, default=15, help="changed lines and transfers to list (default: 15)")
     c.add_argument("--solver", choices=SOLVERS, default="highs", help="solver for scenario files (default: highs)")
     lang_option(c)
+    sw = sub.add_parser(
+        "sweep",
+        help="solve many what-ifs of one scenario (a grid or a list), on this machine's cores or a Dask cluster",
+        description="Solve every variant of BASELINE exactly as `solve` would; one row of results per variant.",
+        epilog=SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sw.add_argument("baseline", metavar="BASELINE", help="the scenario every variant starts from (as solve reads it)")
+    sw.add_argument("variants", metavar="VARIANTS", help="the variants: a JSON file, or a CSV grid (see below)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_count, metavar="N", help="local worker processes (default: one per core)")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://HOST:8786 (pip install reallocate[cluster])",
+    )
+    sw.add_argument("--out", metavar="FILE.parquet", required=True, help="the results: one row per variant")
+    sw.add_argument("--chunk-size", type=_count, metavar="N", help="variants per task (default: ~4 tasks per worker)")
+    sw.add_argument("--keep-plans", action="store_true", help="also keep every plan's lines and transfers (Parquet)")
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep (same inputs and --out)")
+    force_option(sw)
+    sw.add_argument("--tornado", metavar="FILE.png", help="also draw what moves the disbursement rate most")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar on standard error")
+    sw.add_argument("--solver", choices=SOLVERS, default="highs", help="LP solver (default: highs)")
+    sw.add_argument("--time-limit", type=_seconds, metavar="S", help="stop each solve after S seconds")
+    lang_option(sw)
     f = sub.add_parser("forecast", help="forecast each line's capacity from its disbursement history, with a backtest")
     f.add_argument("file", metavar="HISTORY", help="history: .csv, .json, .xlsx or .parquet (see docs/forecast.md)")
     f.add_argument("--as-of", required=True, metavar="YYYY-MM", help="the month of the last report to use")
@@ -513,6 +580,15 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_PLAN
     if args.command == "compare":
         return _compare(args)
+    if args.command == "sweep":
+        from .sweep.command import run_sweep
+
+        try:
+            return run_sweep(args, _read, _say)
+        except ValueError as exc:
+            if isinstance(exc, ScenarioError):
+                raise
+            raise _UsageError(str(exc)) from None
     if args.command == "forecast":
         return _forecast(args)
     if args.command == "serve":
@@ -631,6 +707,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if getattr(args, "written", False):  # the output was complete: the run's own code
             return int(args.exit_code)
+        if args.command == "sweep":
+            folder = Path(args.out).with_name(Path(args.out).stem + ".sweep")
+            return _fail(f"interrupted: finished chunks are kept in {folder}; add --resume to finish", EXIT_INTERRUPTED)
         return _fail(
             "interrupted before the output was complete (a file named by --out is left as it was)", EXIT_INTERRUPTED
         )

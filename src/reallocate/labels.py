@@ -263,6 +263,28 @@ _PHRASES: dict[str, dict[str, tuple[str, str]]] = {
         "meaning": ("Meaning", "Ý nghĩa"),
         "basis": ("Planning basis", "Cơ sở lập phương án"),
     },
+    "sweep": {
+        "tornado_title": ("What moves {metric} most", "Yếu tố tác động nhiều nhất đến {metric}"),
+        "tornado_subtitle": (
+            "each bar spans the mean over the other axes, from the axis value giving the lowest to the "
+            "one giving the highest; {n} variants with a plan of {total}",
+            "mỗi thanh trải từ giá trị của trục cho mức thấp nhất đến giá trị cho mức cao nhất (bình quân theo "
+            "các trục khác); {n} phương án có kết quả trên {total}",
+        ),
+        "baseline": ("Baseline", "Kịch bản gốc"),
+        "axis": ("Axis", "Trục"),
+        "low_value": ("Value at low", "Giá trị cho mức thấp"),
+        "low": ("Low", "Thấp"),
+        "high_value": ("Value at high", "Giá trị cho mức cao"),
+        "high": ("High", "Cao"),
+        "swing": ("Swing", "Biên độ"),
+        "variants": ("Variants", "Phương án"),
+        "count": ("Count", "Số lượng"),
+        "summary": (
+            "{n} variants: {found} with a plan, {other} without",
+            "{n} phương án: {found} có kết quả, {other} không có",
+        ),
+    },
     "compare": {
         "title": ("Comparison of {n} plans ({unit})", "So sánh {n} phương án ({unit})"),
         "no_plan": ("no plan", "không có phương án"),
@@ -498,7 +520,7 @@ def unit_text(unit: str, lang: str = "en") -> str:
 
 
 def phrase(area: str, key: str, lang: str = "en", **values: object) -> str:
-    """A phrase of ``area`` ("chart", "html", "files", "compare", "report") in ``lang``, its
+    """A phrase of ``area`` ("chart", "html", "files", "compare", "report", "sweep") in ``lang``, its
     ``{name}`` fields filled from ``values``; a key the area lacks falls back to :func:`label`."""
     pair = _PHRASES[area].get(key)
     if pair is None:

@@ -521,6 +521,83 @@ SENTENCES: tuple[tuple[str, str], ...] = (
         "plans have different units ({units:l}): their amounts do not compare",
         "các phương án có đơn vị khác nhau ({units}): không so sánh được số tiền",
     ),
+    # ------------------------------------------------------------------ sweeps
+    ("invalid variants", "danh sách phương án không hợp lệ"),
+    ("an axis value is a text, a number or true/false", "giá trị của trục là chữ, số hoặc true/false"),
+    ("an axis name may not be blank nor a result column", "tên trục không được trống hoặc trùng cột kết quả"),
+    ("an axis is an object of values and their changes", "trục là một đối tượng gồm các giá trị và thay đổi của chúng"),
+    ("give changes per value, or one template", "hãy đưa thay đổi cho từng giá trị, hoặc một mẫu chung"),
+    ("the template never uses {v}", "mẫu thay đổi không dùng {v}"),
+    ("give a list of values and a template of changes", "hãy đưa danh sách giá trị và một mẫu thay đổi"),
+    ("an axis needs at least one value", "mỗi trục cần ít nhất một giá trị"),
+    ("the axis has this value twice", "giá trị này xuất hiện hai lần trên trục"),
+    ("a grid needs at least one axis", "lưới cần ít nhất một trục"),
+    ("give a whole number of samples, at least 1", "hãy đưa số mẫu là số nguyên, ít nhất bằng 1"),
+    (
+        "unknown field: a variant has name, changes and axes",
+        "trường không xác định: phương án gồm name, changes và axes",
+    ),
+    ("a name is a text that is not blank", "tên phải là chữ và không được trống"),
+    ("axes are an object of axis name and value", "axes là một đối tượng gồm tên trục và giá trị"),
+    ("an axis may not take a result column's name", "trục không được trùng tên với cột kết quả"),
+    (
+        "give a list of variants, a grid or capacity samples",
+        "hãy đưa danh sách phương án, một lưới hoặc các mẫu khả năng giải ngân",
+    ),
+    ("a sweep needs at least one variant", "cần ít nhất một phương án để chạy hàng loạt"),
+    ("a variants file holds either grid or variants", "tệp phương án chỉ chứa grid hoặc variants"),
+    ("a grid is an object of axes", "lưới là một đối tượng gồm các trục"),
+    ("the file is not UTF-8 text", "tệp không phải văn bản UTF-8"),
+    ("the row has more cells than the header", "dòng có nhiều ô hơn dòng tiêu đề"),
+    ("a change needs its kind", "mỗi thay đổi cần có kind"),
+    ("--out must name a .parquet file; got {v}", "--out phải là tệp .parquet; nhận được {v}"),
+    (
+        "{path} holds an unfinished sweep: add --resume to finish it, or --force to start over",
+        "{path} chứa một lần chạy hàng loạt chưa xong: thêm --resume để chạy tiếp, hoặc --force để chạy lại từ đầu",
+    ),
+    (
+        "{path} holds a different sweep (another baseline, variants or settings): use another --out, "
+        "or --force to start over",
+        "{path} chứa một lần chạy hàng loạt khác (kịch bản gốc, phương án hoặc thiết lập khác): hãy dùng --out "
+        "khác, hoặc --force để chạy lại từ đầu",
+    ),
+    (
+        "{path} holds files that are not a sweep's, so it is not replaced",
+        "{path} chứa các tệp không thuộc lần chạy hàng loạt, nên không bị ghi đè",
+    ),
+    (
+        "keep_plans needs out (the plans are written as Parquet beside it)",
+        "keep_plans cần out (các phương án được ghi thành Parquet bên cạnh)",
+    ),
+    ("{name} must be a whole number of at least 1; got {v}", "{name} phải là số nguyên ít nhất bằng 1; nhận được {v}"),
+    ("metric must be one of {names:l}; got {v}", "metric phải là một trong {names}; nhận được {v}"),
+    ("solver must be one of {names:l}; got {v}", "solver phải là một trong {names}; nhận được {v}"),
+    (
+        "samples and seed are for a CapacityForecast given as variants",
+        "samples và seed chỉ dùng khi variants là một CapacityForecast",
+    ),
+    (
+        "the sweep has no axes (a grid's, or the axes given with each variant)",
+        "lần chạy hàng loạt không có trục (của lưới, hoặc trục ghi kèm từng phương án)",
+    ),
+    (
+        "no plans were kept: sweep with keep_plans=True and out=...",
+        "không giữ phương án nào: hãy chạy với keep_plans=True và out=...",
+    ),
+    ("--tornado needs axes: a grid, or variants with axes", "--tornado cần các trục: một lưới, hoặc phương án có trục"),
+    (
+        "--scheduler needs Dask: pip install 'reallocate[cluster]'",
+        "--scheduler cần Dask: pip install 'reallocate[cluster]'",
+    ),
+    ("cannot reach the Dask scheduler at {addr}: {why}", "không kết nối được bộ điều phối Dask tại {addr}: {why}"),
+    ("resumed: {n:n} of {m:n} chunks were already done", "chạy tiếp: {n} trên {m} phần đã xong từ trước"),
+    ("wrote {n:n} results to {path}", "đã ghi {n} kết quả vào {path}"),
+    (
+        "interrupted: finished chunks are kept in {path}; add --resume to finish",
+        "bị ngắt: các phần đã xong được giữ trong {path}; thêm --resume để chạy tiếp",
+    ),
+    ("wrote the tornado chart to {path}", "đã ghi biểu đồ lốc xoáy vào {path}"),
+    ("must be at least 1: {v}", "phải ít nhất bằng 1: {v}"),
     # ------------------------------------------------------------------ the command line
     ("{title:m}: {n:n} problem", "{title}: {n} lỗi"),
     ("{title:m}: {n:n} problems", "{title}: {n} lỗi"),
