@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from notebook_run import run_notebook
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "what_if_quang_nam.ipynb"
 
 
 def test_the_what_if_notebook_runs_and_shows_its_results() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    ).execute()
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    outputs, text = run_notebook(NOTEBOOK.name)
     # figures from the published totals, and the what-ifs' own results
     assert "57.9% → 63.7%" in text
     assert "infeasible" in text and "short by 904,161" in text
@@ -39,13 +33,7 @@ def test_the_uncertain_capacity_notebook_runs_and_its_figures_hold() -> None:
     from reallocate.labels import amount_text
     from reallocate.uncertainty import Quantile
 
-    nb = nbformat.read(UNCERTAIN, as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(UNCERTAIN.parent)}}
-    ).execute()
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    outputs, text = run_notebook(UNCERTAIN.name)
     shown = {}
     for line in text.splitlines():
         if line.startswith("{"):
