@@ -312,3 +312,33 @@ def test_a_template_may_be_a_function_of_the_value() -> None:
     by_template = list(reallocate.grid(mountain=MOUNTAIN))
     assert [v.changes for v in by_function] == [v.changes for v in by_template]
     assert [dict(v.axes) for v in by_function] == [{"mountain": 0.7}, {"mountain": 1}]
+
+
+def test_a_variant_whose_factor_overflows_is_a_row_and_the_sweep_goes_on(baseline: Scenario) -> None:
+    scale = {"kind": "scale_capacity", "where": {"program": "ntm"}}
+    variants = [[], [{**scale, "factor": "1e30"}], [{**scale, "factor": "1e-30"}]]
+    result = reallocate.sweep(baseline, variants, progress=False, workers=1)
+    assert result.frame["status"].tolist()[0] == "optimal" and result.frame["status"].tolist()[1] == "invalid"
+    assert "changes[0].factor" in result.frame["message"][1] and "2^62" in result.frame["message"][1]
+    assert_rows_match(result.frame, reference_rows(baseline, variants))
+
+
+def test_an_interrupted_forced_run_leaves_no_old_results_and_resumes(baseline: Scenario, tmp_path: Path) -> None:
+    axes = {"mountain": MOUNTAIN, "council": COUNCIL}
+    out = tmp_path / "results.parquet"
+    reallocate.sweep(baseline, reallocate.grid(mountain=MOUNTAIN), out=out, progress=False, workers=1)
+    broken = _Recording(fail=lambda chunk: chunk >= 1)
+    with pytest.raises(RuntimeError, match="lost"):
+        reallocate.sweep(
+            baseline, reallocate.grid(**axes), executor=broken, chunk_size=2, out=out, force=True, progress=False
+        )
+    broken.shutdown()
+    assert not out.exists()  # the first sweep's results are not left beside the second's chunks
+    # a killed write's temporary file is the sweep's own: --force may still start over
+    (output_folder(out) / "rows" / ".chunk-000001.parquet.0a1b2c.part").write_bytes(b"half")
+    again = _Recording()
+    result = reallocate.sweep(baseline, reallocate.grid(**axes), executor=again, out=out, resume=True, progress=False)
+    again.shutdown()
+    assert result.chunks_skipped == 1
+    assert_rows_match(result.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
+    reallocate.sweep(baseline, reallocate.grid(**axes), out=out, force=True, progress=False, workers=1)

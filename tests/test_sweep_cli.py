@@ -126,3 +126,10 @@ def test_an_interrupted_command_is_finished_with_resume(
     code, _, stderr = _run([*args[:-1], "--force", "--lang", "vi"], capsys)
     assert code == 130
     assert "bị ngắt: các phần đã xong được giữ trong" in stderr and "--resume" in stderr
+
+
+def test_the_chart_never_replaces_the_results(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    baseline, variants = files
+    out = baseline.parent / "same.parquet"
+    code, _, stderr = _run(["sweep", str(baseline), str(variants), "--out", str(out), "--tornado", str(out)], capsys)
+    assert code == 2 and "is the results file too" in stderr and not out.exists()

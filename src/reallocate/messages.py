@@ -597,6 +597,11 @@ SENTENCES: tuple[tuple[str, str], ...] = (
         "bị ngắt: các phần đã xong được giữ trong {path}; thêm --resume để chạy tiếp",
     ),
     ("wrote the tornado chart to {path}", "đã ghi biểu đồ lốc xoáy vào {path}"),
+    (
+        "{path} is the results file too: write the chart elsewhere",
+        "{path} cũng là tệp kết quả: hãy ghi biểu đồ ra chỗ khác",
+    ),
+    ("no variant has a plan: there is no tornado chart", "không phương án nào có kết quả: không có biểu đồ lốc xoáy"),
     ("must be at least 1: {v}", "phải ít nhất bằng 1: {v}"),
     # ------------------------------------------------------------------ the command line
     ("{title:m}: {n:n} problem", "{title}: {n} lỗi"),

@@ -300,17 +300,30 @@ class ScaleCapacity(_Change):
         rows = state.select_lines(self.where)
         cap = state.columns["capacity"]
         scaled = scale_units(cap[rows], self.factor)
+        if scaled is None:
+            raise _ChangeError(
+                ("factor",),
+                "capacity is too large: it must stay below 2^62 units of precision",
+                "too_large",
+                self.factor,
+            )
         cap[rows] = np.maximum(scaled, state.columns["disbursed"][rows])
         state.line_owner[rows] = at
 
 
-def scale_units(units: np.ndarray, factor: Decimal) -> np.ndarray:
-    """``units × factor`` rounded down, exactly (whole units in, whole units out)."""
+def scale_units(units: np.ndarray, factor: Decimal) -> np.ndarray | None:
+    """``units × factor`` rounded down, exactly (whole units in, whole units out); ``None`` when a
+    result would not stay below 2^62 units (the caller names the factor)."""
+    from .lines import MAX_UNITS
+
     num, den = factor.as_integer_ratio()
     top = int(units.max(initial=0))
-    if top * num < 2**63:
+    if top * num < 2**63 and den < 2**63:
         return units * num // den
-    return np.array([u * num // den for u in units.tolist()], dtype=object).astype(np.int64)
+    exact = [u * num // den for u in units.tolist()]
+    if max(exact, default=0) >= MAX_UNITS:
+        return None
+    return np.array(exact, dtype=np.int64)
 
 
 def _show_decimal(value: Decimal) -> str:

@@ -45,6 +45,8 @@ def _check_paths(args: argparse.Namespace) -> None:
         full = path.resolve()
         if full in inputs or any(full in src.parents for src in inputs):
             raise SweepOutputError(f"{path} is an input of this run: write the output somewhere else", path)
+    if args.tornado and Path(args.tornado).resolve() in {out.resolve(), output_folder(out).resolve()}:
+        raise SweepOutputError(f"{args.tornado} is the results file too: write the chart elsewhere", Path(args.tornado))
     if args.tornado and Path(args.tornado).exists() and not args.force:
         raise SweepOutputError(f"{args.tornado} already exists: add --force to replace it", Path(args.tornado))
 
@@ -90,6 +92,8 @@ def run_sweep(args: argparse.Namespace, read: Callable[[str], Scenario], say: Ca
     say(f"wrote {len(result)} results to {args.out}")
     lang = args.lang
     lines = [result.summary_text(lang)]
+    if args.tornado and not result.found:
+        say("no variant has a plan: there is no tornado chart")
     if result.axes and result.found:
         table = result.sensitivity("rate_after", lang)
         rates = {table.columns[i]: (lambda x: percent_text(x, lang)) for i in (2, 4, 5)}

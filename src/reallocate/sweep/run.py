@@ -41,6 +41,8 @@ __all__ = ["SweepOutputError", "default_chunk_size", "output_folder", "sweep"]
 MAX_CHUNK = 500
 _VERSION = 1
 _CHUNK_FILE = re.compile(r"chunk-\d{6}\.parquet")
+#: what a run killed while writing a chunk leaves (reallocate.atomic's temporary name): the sweep's
+_PART = re.compile(r"\.chunk-\d{6}\.parquet\.[0-9a-f]+\.part")
 
 
 class SweepOutputError(ReallocateError, ValueError):
@@ -116,10 +118,14 @@ class _Output:
         self.out = out
         self.folder = output_folder(out)
         self.digest = digest
-        if out.suffix.lower() != ".parquet":
+        if out.suffix.lower() != ".parquet" or out.is_dir():
             raise SweepOutputError(f"--out must name a .parquet file; got {out}", out)
-        if out.exists() and not force:
-            raise SweepOutputError(f"{out} already exists: add --force to replace it", out)
+        if out.exists():
+            if not force:
+                raise SweepOutputError(f"{out} already exists: add --force to replace it", out)
+            # starting over: the old results go now, so that an interrupted run leaves no stale
+            # results beside its chunks, and --resume can finish it
+            out.unlink()
         if self.folder.exists():
             if not self.folder.is_dir():
                 raise SweepOutputError(f"{self.folder} already exists: add --force to replace it", self.folder)
@@ -159,7 +165,7 @@ class _Output:
         known = {self.folder / n for n in ("manifest.json", "rows", "plans")}
         known |= {self.folder / "plans" / n for n in ("lines", "transfers")}
         for path in self.folder.rglob("*"):
-            if path in known or (path.is_file() and _CHUNK_FILE.fullmatch(path.name)):
+            if path in known or (path.is_file() and (_CHUNK_FILE.fullmatch(path.name) or _PART.fullmatch(path.name))):
                 continue
             raise SweepOutputError(
                 f"{self.folder} holds files that are not a sweep's, so it is not replaced", self.folder

@@ -142,6 +142,8 @@ def solve_variant(
         scenario = variant_scenario(baseline, variant)
     except ScenarioError as exc:
         row.update(status="invalid", message="; ".join([exc.title, *exc.messages]))
+    except Exception as exc:  # a variant that cannot even be built is a row, not the end of the sweep
+        row.update(status="failed", message=f"{type(exc).__name__}: {exc}")
     else:
         t1 = time.perf_counter()
         row["apply_seconds"] = t1 - t0
