@@ -342,3 +342,12 @@ def test_an_interrupted_forced_run_leaves_no_old_results_and_resumes(baseline: S
     assert result.chunks_skipped == 1
     assert_rows_match(result.frame, reference_rows(baseline, [c for _, c in grid_changes(axes)]))
     reallocate.sweep(baseline, reallocate.grid(**axes), out=out, force=True, progress=False, workers=1)
+
+
+def test_the_result_columns_are_every_figure_of_a_plans_summary() -> None:
+    import dataclasses
+
+    from reallocate.plan import Summary
+    from reallocate.sweep.variants import SUMMARY_FIELDS
+
+    assert tuple(f.name for f in dataclasses.fields(Summary)) == SUMMARY_FIELDS

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESERVED",
+    "SUMMARY_FIELDS",
     "CapacitySamples",
     "Grid",
     "Variant",
@@ -53,6 +54,20 @@ __all__ = [
 
 #: the placeholder of an axis value in a change template
 PLACEHOLDER = "$value"
+#: the figures of a plan's summary, one column each in a sweep's results
+SUMMARY_FIELDS: tuple[str, ...] = (
+    "allocated",
+    "disbursed",
+    "absorbable_before",
+    "absorbable_after",
+    "lapse_before",
+    "lapse_after",
+    "moved",
+    "transfer_count",
+    "transfer_cost",
+    "rate_before",
+    "rate_after",
+)
 #: names of result columns, which an axis may not take
 RESERVED = frozenset(
     {
@@ -61,17 +76,7 @@ RESERVED = frozenset(
         "chunk",
         "status",
         "message",
-        "allocated",
-        "disbursed",
-        "absorbable_before",
-        "absorbable_after",
-        "lapse_before",
-        "lapse_after",
-        "moved",
-        "transfer_count",
-        "transfer_cost",
-        "rate_before",
-        "rate_after",
+        *SUMMARY_FIELDS,
         "apply_seconds",
         "solve_seconds",
         "seconds",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ScenarioError
+from .variants import SUMMARY_FIELDS
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -26,20 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MISSING", "SUMMARY_FIELDS", "ChunkResult", "keep_baseline", "load_baseline", "run_chunk", "solve_variant"]
 
-#: the figures of a plan's summary, one column each in a sweep's results
-SUMMARY_FIELDS = (
-    "allocated",
-    "disbursed",
-    "absorbable_before",
-    "absorbable_after",
-    "lapse_before",
-    "lapse_after",
-    "moved",
-    "transfer_count",
-    "transfer_cost",
-    "rate_before",
-    "rate_after",
-)
 
 #: a worker's answer to a chunk when it does not hold the baseline yet (send it along)
 MISSING = "reallocate.sweep: baseline missing"
