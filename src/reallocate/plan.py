@@ -72,6 +72,18 @@ TRANSFER_COLUMNS = (
 LINE_AMOUNT_COLUMNS = LINE_COLUMNS[len(LINE_KEYS) :]
 
 
+#: the figures of a plan's summary that are amounts in the scenario unit
+SUMMARY_AMOUNTS: tuple[str, ...] = (
+    "allocated",
+    "disbursed",
+    "absorbable_before",
+    "absorbable_after",
+    "lapse_before",
+    "lapse_after",
+    "moved",
+)
+
+
 @dataclass(frozen=True)
 class Summary:
     """Plan totals in the scenario unit; rates are fractions of ``allocated`` (None if it is 0)."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..labels import amount_text, check_lang, phrase, reason_text, unit_text
 from ..messages import translate
-from ..plan import LINE_AMOUNT_COLUMNS, Plan, records
+from ..plan import LINE_AMOUNT_COLUMNS, SUMMARY_AMOUNTS, Plan, records
 from ..risk_report import basis_text, check_risk, money, risk_items
 from ..rules import GOAL_ORDER
 from ..scenario import LINE_KEYS, Limit, Scenario, Target
@@ -320,15 +320,7 @@ def _summary_rows(plan: Plan, lang: str) -> list[tuple[str, Any, str]]:
         rows.append(("basis", basis_text(plan.basis, lang), "text"))
     s = plan.summary
     if s is not None:
-        for key in (
-            "allocated",
-            "disbursed",
-            "absorbable_before",
-            "absorbable_after",
-            "lapse_before",
-            "lapse_after",
-            "moved",
-        ):
+        for key in SUMMARY_AMOUNTS:
             rows.append((key, getattr(s, key), "amount"))
         rows.append(("transfer_count", s.transfer_count, "count"))
         rows.append(("transfer_cost", s.transfer_cost, "cost"))

@@ -226,10 +226,6 @@ class JobStore:
         rows = self._run("SELECT scenario FROM jobs WHERE id = ?", (job_id,))
         return bytes(rows[0][0]) if rows else None
 
-    def plan_json(self, job_id: str) -> bytes | None:
-        rows = self._run("SELECT plan_json FROM jobs WHERE id = ?", (job_id,))
-        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
-
     def plan_json_size(self, job_id: str) -> tuple[int, int] | None:
         """(row id, bytes) of a finished job's plan JSON, for reading it in pieces."""
         rows = self._run("SELECT rowid, length(plan_json) FROM jobs WHERE id = ? AND plan_json IS NOT NULL", (job_id,))

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..labels import check_lang, label, percent_text, phrase
-from .variants import Variant
-from .worker import SUMMARY_FIELDS
+from ..plan import SUMMARY_AMOUNTS
+from .variants import SUMMARY_FIELDS, Variant
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,15 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["AMOUNT_FIELDS", "SweepResult", "axis_kinds", "rows_frame"]
 
 #: summary figures that are amounts in the scenario unit
-AMOUNT_FIELDS = (
-    "allocated",
-    "disbursed",
-    "absorbable_before",
-    "absorbable_after",
-    "lapse_before",
-    "lapse_after",
-    "moved",
-)
+AMOUNT_FIELDS = SUMMARY_AMOUNTS
 _TIMINGS = ("apply_seconds", "solve_seconds", "seconds")
 
 

@@ -28,29 +28,22 @@ __all__ = ["backtest_text", "forecast_frame", "forecast_text", "write_table_csv"
 _QUANTILES = (0.1, 0.5, 0.9)
 
 
-def _draws(fc: CapacityForecast) -> np.ndarray:
-    """The forecast's reference draws (its ``quantile_units`` and ``expected_units``; at most
-    :data:`~reallocate.uncertainty.capacity.REFERENCE_CELLS` cells)."""
-    return fc.reference
-
-
 _AMOUNTS = ("disbursed", "allocated", "low", "mean", "p10", "p50", "p90", "high")
 
 
-def forecast_frame(fc: CapacityForecast, inputs: ForecastInputs, draws: np.ndarray | None = None) -> pd.DataFrame:
+def forecast_frame(fc: CapacityForecast, inputs: ForecastInputs) -> pd.DataFrame:
     """One row per line: its keys, disbursed and allocated at the as-of month, the forecast's
     bounds, mean (rounded to whole units) and P10 / P50 / P90; amounts as exact decimals."""
     import pandas as pd
 
     p = fc.precision
-    draws = _draws(fc) if draws is None else draws
-    q = np.quantile(draws, list(_QUANTILES), axis=0, method="inverted_cdf").astype(np.int64)
+    q = fc.quantile_units(list(_QUANTILES))
     keys = np.array(fc.keys, dtype=object).reshape(-1, 4)
     units = {
         "disbursed": inputs.disbursed,
         "allocated": inputs.allocated,
         "low": fc.low,
-        "mean": np.floor(draws.mean(axis=0) + 0.5).astype(np.int64),
+        "mean": np.floor(fc.expected_units + 0.5).astype(np.int64),
         "p10": q[0],
         "p50": q[1],
         "p90": q[2],
@@ -78,8 +71,7 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
 
 def forecast_text(fc: CapacityForecast, inputs: ForecastInputs, lang: str = "en") -> str:
     """The forecast as a readable table, with the totals of the lines."""
-    draws = _draws(fc)
-    frame = forecast_frame(fc, inputs, draws)
+    frame = forecast_frame(fc, inputs)
     title = phrase(
         "forecast",
         "title",
@@ -99,7 +91,7 @@ def forecast_text(fc: CapacityForecast, inputs: ForecastInputs, lang: str = "en"
     for k in _AMOUNTS:
         totals.append(amount_text(sum(frame[k]), lang) if k not in ("p10", "p50", "p90", "mean") else "")
     # the quantiles of the total come from the joint draws (a sum of P10s is not the total's P10)
-    ref = draws.sum(axis=1)
+    ref = fc.reference.sum(axis=1)
     tq = np.quantile(ref, list(_QUANTILES), method="inverted_cdf")
     p = fc.precision
     totals[1 + _AMOUNTS.index("mean")] = amount_text(decimals(np.array([round(float(ref.mean()))]), p)[0], lang)

@@ -115,14 +115,22 @@ def planning_scenario(
     was found."""
     at = forecast.positions(scenario)  # first: its errors name the lines as the scenario lists them
     order = scenario.lines.canonical_order()
-    if order is not None:
+    if order is None:
+        basis = _basis(scenario, forecast, objective, at)
+    else:
         # ties (fair shares, roundings) are broken by position: decided with the lines in key
         # order, as solve() does, so that the plan depends on the content only
-        _, basis = planning_scenario(scenario.reordered(order), forecast, objective)
+        basis = _basis(scenario.reordered(order), forecast, objective, at[order])
         back = np.empty_like(order)
         back[order] = np.arange(order.shape[0])
-        kappa = basis.capacity_units[back]
-        return with_capacities(scenario, kappa), replace(basis, capacity_units=kappa)
+        basis = replace(basis, capacity_units=basis.capacity_units[back])
+    return with_capacities(scenario, basis.capacity_units), basis
+
+
+def _basis(
+    scenario: Scenario, forecast: CapacityForecast, objective: str | Expected | Quantile | CVaR, at: np.ndarray
+) -> PlanningBasis:
+    """The planning capacities of ``scenario``'s lines (``at``: their columns in the forecast)."""
     if isinstance(objective, str):
         if objective not in _NAMED:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
@@ -140,8 +148,7 @@ def planning_scenario(
         kappa = quantile_capacities(
             scenario.lines.units("allocated"), np.maximum(low[at], paid), np.maximum(high[at], paid)
         )
-        basis = PlanningBasis("quantile", method, as_of, epsilon=objective.epsilon, capacity_units=kappa)
-        return with_capacities(scenario, kappa), basis
+        return PlanningBasis("quantile", method, as_of, epsilon=objective.epsilon, capacity_units=kappa)
     k = objective.breakpoints
     if not 1 <= k <= 200:
         raise ValueError(f"breakpoints must be between 1 and 200; got {k}")
@@ -149,14 +156,13 @@ def planning_scenario(
     _refuse_coupled(scenario, name)
     fair = expected_holdings(scenario, breakpoint_atoms(forecast, k)[:, at].T)
     if isinstance(objective, Expected):
-        basis = PlanningBasis("expected", method, as_of, breakpoints=k, capacity_units=fair)
-        return with_capacities(scenario, fair), basis
+        return PlanningBasis("expected", method, as_of, breakpoints=k, capacity_units=fair)
     alpha, omega, samples = objective.alpha, objective.omega, objective.samples
     if not 0 < alpha <= 1 or not 0 <= omega <= 1 or samples < 1:
         raise ValueError(f"alpha must be in (0, 1], omega in [0, 1], samples >= 1; got {alpha}, {omega}, {samples}")
     draws = forecast.sample(samples, seed=objective.seed)[:, at]
     kappa = cvar_holdings(scenario, draws, alpha, omega, fair)
-    basis = PlanningBasis(
+    return PlanningBasis(
         "cvar",
         method,
         as_of,
@@ -167,7 +173,6 @@ def planning_scenario(
         seed=objective.seed,
         capacity_units=kappa,
     )
-    return with_capacities(scenario, kappa), basis
 
 
 def with_capacities(scenario: Scenario, capacity_units: np.ndarray) -> Scenario:

@@ -8,7 +8,6 @@ one ``minimum`` and one sum per block of draws. Each line's expected lapse,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -163,15 +162,3 @@ def plan_risk(
         target=target,
         vss=vss,
     )
-
-
-def expected_absorbed(final_units: np.ndarray, draws: Sequence[np.ndarray] | np.ndarray) -> float:
-    """The mean over draws of ``sum_i min(final_i, C_i)`` (units): the plain definition, for
-    checks and the VSS."""
-    total = 0.0
-    count = 0
-    for block in draws:
-        block = np.atleast_2d(block)
-        total += float(np.minimum(final_units[None, :], block).sum())
-        count += block.shape[0]
-    return total / max(count, 1)

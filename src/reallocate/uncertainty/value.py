@@ -3,7 +3,7 @@ on its median capacities, in expected absorbed money under the same draws."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,7 @@ def value_of_stochastic_solution(
     means = [Decimal(repr(float(r.absorbed.mean()))) * p for r in risks]
     vss = means[0] - means[1]
     risks = [
-        Risk(**{**r.__dict__, "vss": vss})  # the same draws, the VSS shown with each
+        replace(r, vss=vss)  # the same draws, the VSS shown with each
         for r in risks
     ]
     return StochasticValue(means[0], means[1], risks[0], risks[1])
